@@ -1,0 +1,91 @@
+"""The command line: JSON outputs and one-line errors with exit code 2."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from theory.cli import main
+
+
+def _run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_evolve_json_matches_les_houches(capsys, lha_reference):
+    code, out, err = _run(
+        capsys,
+        "evolve",
+        "--pdf",
+        "lha",
+        "--order",
+        "nlo",
+        "--scheme",
+        "vfns",
+        "--mode",
+        "iterated-exact",
+        "--q2",
+        "1e4",
+        "--x",
+        "1e-3",
+        "0.1",
+        "--json",
+    )
+    assert code == 0 and err == ""
+    result = json.loads(out)
+    ref = lha_reference["results"]["NLO_VFNS"]
+    assert result["alpha_s"] == pytest.approx(ref["alpha_s_mu2_1e4"], rel=1e-6)
+    assert set(result["xf"]) == {"u_v", "d_v", "L_m", "L_p", "s_p", "c_p", "b_p", "g"}
+    assert result["xf"]["g"][1] == pytest.approx(ref["g"][6], rel=1e-4)
+
+
+def test_sf_json(capsys):
+    code, out, _ = _run(
+        capsys,
+        "sf",
+        "--order",
+        "nlo",
+        "--scheme",
+        "ffns4",
+        "--target",
+        "n",
+        "--q2",
+        "100",
+        "--x",
+        "0.01",
+        "0.1",
+        "--json",
+    )
+    result = json.loads(out)
+    assert code == 0 and result["target"] == "n" and len(result["F2"]) == 2 and len(result["FL"]) == 2
+    assert 0 < result["FL"][1] < result["F2"][1]
+
+
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["sf", "--q2", "1", "--x", "0.1"], "--q2"),
+        (["sf", "--q2", "10", "--x", "1.5"], "--x"),
+        (["sf", "--q2", "ten", "--x", "0.1"], "--q2"),
+        (["evolve", "--q2", "10", "--x", "0.1", "--order", "nnlo"], "--order"),
+        (["evolve", "--q2", "10", "--x", "0.1", "--scheme", "ffns9"], "--scheme"),
+        ([], "command"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_exit_2(capsys, argv, needle):
+    code, out, err = _run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and needle in err
+
+
+def test_module_entry_point():
+    proc = subprocess.run(
+        [sys.executable, "-m", "theory", "evolve", "--order", "lo", "--scheme", "ffns4", "--q2", "100", "--x", "0.1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0 and "alpha_s" in proc.stdout

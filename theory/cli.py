@@ -1,0 +1,174 @@
+"""Command-line interface: ``python -m theory <command> ...`` (machine-readable with --json).
+
+Commands
+--------
+evolve  PDFs at Q^2 as the Les Houches benchmark's combinations, and alpha_s.
+sf      F2 and FL at Q^2 (mu_R = mu_F = Q) for a proton or neutron target.
+
+Bad arguments give one line on stderr and exit code 2.
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+
+import numpy as np
+
+ORDERS = ("lo", "nlo")
+SCHEMES = ("ffns3", "ffns4", "ffns5", "vfns")
+MODES = ("iterated-exact", "truncated")
+PDFS = ("lha",)
+
+
+class UsageError(Exception):
+    """A bad command line: reported as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _unit_interval(text):
+    value = _number(text)
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"x = {text} must lie strictly between 0 and 1")
+    return value
+
+
+def _number(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def _common(sub):
+    sub.add_argument("--pdf", choices=PDFS, default="lha", help="input PDF set at Q0 (default lha)")
+    sub.add_argument("--order", choices=ORDERS, default="nlo", help="perturbative order (default nlo)")
+    sub.add_argument("--scheme", choices=SCHEMES, default="vfns", help="flavour scheme (default vfns)")
+    sub.add_argument(
+        "--mode", choices=MODES, default="iterated-exact", help="NLO solution of DGLAP (default iterated-exact)"
+    )
+    sub.add_argument("--q2", type=_number, required=True, help="scale Q^2 in GeV^2 (>= Q0^2)")
+    sub.add_argument("--x", type=_unit_interval, nargs="+", required=True, help="momentum fractions")
+    sub.add_argument("--json", action="store_true", help="print one JSON object")
+    sub.add_argument("--output", metavar="FILE", help="also write the JSON object to FILE (atomically)")
+
+
+def build_parser():
+    parser = _Parser(prog="python -m theory", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _common(commands.add_parser("evolve", help="evolve PDFs; print LHA combinations and alpha_s"))
+    sf = commands.add_parser("sf", help="structure functions F2 and FL")
+    _common(sf)
+    sf.add_argument("--target", choices=("p", "n"), default="p", help="target nucleon (default p)")
+    return parser
+
+
+def _setup(args):
+    from .evolution import EvolutionSetup
+    from .pdfs import lha
+
+    if args.q2 < lha.MU0_2:
+        raise UsageError(f"--q2 {args.q2} lies below the input scale Q0^2 = {lha.MU0_2} GeV^2; use --q2 >= {lha.MU0_2}")
+    setup = EvolutionSetup(args.order, args.mode, args.scheme, lha.MU0_2, lha.ALPHA_S0, lha.MASSES)
+    return setup, lha
+
+
+def _evolve(args):
+    from .mellin import Contour
+
+    setup, lha = _setup(args)
+    contour = Contour()
+    E = setup.operators(contour.N, args.q2)
+    f = np.einsum("jab,jb->ja", E, lha.moments(contour.N))
+    x = np.array(args.x)
+    fx = np.imag(contour.kernel(x) @ f)
+    comb = x[:, None] * lha.lha_combinations(fx)
+    return {
+        "command": "evolve",
+        "pdf": args.pdf,
+        "order": args.order,
+        "scheme": args.scheme,
+        "mode": args.mode,
+        "q2": args.q2,
+        "alpha_s": setup.coupling.alpha_s(args.q2),
+        "nf": setup.scheme.nf(args.q2),
+        "x": x.tolist(),
+        "xf": {label: comb[:, i].tolist() for i, label in enumerate(lha.LHA_LABELS)},
+    }
+
+
+def _sf(args):
+    from .mellin import Contour
+    from .structure_functions import structure_functions
+
+    setup, lha = _setup(args)
+    contour = Contour()
+    F2, FL = structure_functions(setup, contour, lha.moments(contour.N), args.x, args.q2, args.target)
+    return {
+        "command": "sf",
+        "pdf": args.pdf,
+        "order": args.order,
+        "scheme": args.scheme,
+        "mode": args.mode,
+        "target": args.target,
+        "q2": args.q2,
+        "alpha_s": setup.coupling.alpha_s(args.q2),
+        "nf": setup.scheme.nf(args.q2),
+        "x": list(args.x),
+        "F2": F2.tolist(),
+        "FL": FL.tolist(),
+    }
+
+
+def _print_table(result):
+    columns = result["xf"] if result["command"] == "evolve" else {"F2": result["F2"], "FL": result["FL"]}
+    print(
+        f"# {result['command']} {result['order']} {result['scheme']} {result['mode']} "
+        f"Q2={result['q2']:g} alpha_s={result['alpha_s']:.8f}"
+    )
+    print("x".rjust(12) + "".join(name.rjust(15) for name in columns))
+    for i, x in enumerate(result["x"]):
+        print(f"{x:12.4e}" + "".join(f"{values[i]:15.6e}" for values in columns.values()))
+
+
+def write_json_atomic(path, obj):
+    """Write JSON to ``path`` via a temporary file in the same folder and a rename: never half-written."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(obj, handle, indent=1)
+            handle.write("\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def main(argv=None):
+    """Entry point; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        result = {"evolve": _evolve, "sf": _sf}[args.command](args)
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.output:
+        write_json_atomic(args.output, result)
+    if args.json:
+        json.dump(result, sys.stdout)
+        print()
+    else:
+        _print_table(result)
+    return 0
