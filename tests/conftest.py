@@ -3,7 +3,6 @@
 import json
 import pathlib
 
-import numpy as np
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -22,10 +21,3 @@ def refdata_path(name):
 def lha_reference():
     with open(refdata_path("lha_evolution.json")) as handle:
         return json.load(handle)
-
-
-def contour_grid():
-    """Complex N on the default Mellin contour and shifted copies, as the kernels meet them."""
-    z = np.linspace(0.0, 300.0, 121)
-    N = 1.9 + z * np.exp(0.75j * np.pi)
-    return np.concatenate([N, N - 1.1, N + 0.5, N / 2.0, (N - 1.0) / 2.0 + 1.0])

@@ -18,7 +18,7 @@ SETTINGS = {
 
 
 def _lha_table(order, scheme, mode, x, mu2=1e4, contour=None):
-    contour = contour or Contour()
+    contour = contour or Contour.benchmark()
     setup = EvolutionSetup(order, mode, scheme, lha.MU0_2, lha.ALPHA_S0, lha.MASSES)
     f = np.einsum("jab,jb->ja", setup.operators(contour.N, mu2), lha.moments(contour.N))
     return x[:, None] * lha.lha_combinations(np.imag(contour.kernel(x) @ f))

@@ -5,8 +5,8 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 import pytest
-from conftest import contour_grid
 
+from tests.helpers import contour_grid
 from theory import harmonics as h
 
 

@@ -12,10 +12,10 @@ from theory.structure_functions import structure_functions
 from theory.xsec import d2sigma_dxdQ2
 
 
-@pytest.mark.parametrize("a,b,x_min,rtol", [(-0.2, 3.0, 1e-6, 1e-8), (-1.1, 5.0, 1e-6, 1e-10), (0.5, 0.5, 1e-3, 1e-8)])
+@pytest.mark.parametrize("a,b,x_min,rtol", [(-0.2, 3.0, 1e-5, 1e-7), (-1.1, 5.0, 1e-5, 1e-7), (0.5, 0.5, 1e-2, 1e-6)])
 def test_inverts_beta_moments_to_the_shape(a, b, x_min, rtol):
     """x^a (1-x)^b from B(N + a, b + 1). The further the pole N = -a lies left of c, the more the
-    integral cancels at small x (like x^-(c+a)): valence-like shapes are checked from x = 1e-3."""
+    integral cancels at small x (like x^-(c+a)): the x^0.5 shape is checked from x = 1e-2."""
     contour = Contour()
     x = np.geomspace(x_min, 0.8, 40)
     moments = np.array([beta(N + a, b + 1.0) for N in contour.N])

@@ -3,8 +3,8 @@
 import mpmath
 import numpy as np
 import pytest
-from conftest import contour_grid
 
+from tests.helpers import contour_grid
 from theory.special import beta, digamma, lgamma, polygamma
 
 

@@ -86,7 +86,7 @@ def _evolve(args):
     from .mellin import Contour
 
     setup, lha = _setup(args)
-    contour = Contour()
+    contour = Contour.benchmark()
     E = setup.operators(contour.N, args.q2)
     f = np.einsum("jab,jb->ja", E, lha.moments(contour.N))
     x = np.array(args.x)
@@ -111,7 +111,7 @@ def _sf(args):
     from .structure_functions import structure_functions
 
     setup, lha = _setup(args)
-    contour = Contour()
+    contour = Contour.benchmark()
     F2, FL = structure_functions(setup, contour, lha.moments(contour.N), args.x, args.q2, args.target)
     return {
         "command": "sf",

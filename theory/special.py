@@ -1,9 +1,9 @@
 """Complex special functions for Numba kernels: log-gamma, polygammas, Euler Beta.
 
 Numba has no complex log-gamma or polygamma on either target (CPU or CUDA), so we write our
-own: the recurrence z -> z + 1 moves the argument to Re z >= SHIFT_TO, where the asymptotic
-(Stirling / Bernoulli) series is summed to ten terms. With |z| >= 10 the first omitted term is
-below 1e-18 relative, so the functions are accurate to a few ulp of the shifts' round-off
+own: the recurrence z -> z + 1 moves the argument to Re z >= 10 (or |z| >= 20 away from the
+negative real axis, as on the Mellin contour's far end), where the asymptotic
+(Stirling / Bernoulli) series is summed to ten terms. The functions are accurate to ~1e-14
 (tested against mpmath on a grid of the Mellin contour in ``tests/test_special.py``).
 
 Every function is a scalar ``@njit`` kernel on complex128 using only ``cmath`` and arithmetic,
@@ -19,6 +19,17 @@ from numba import njit
 
 SHIFT_TO = 10.0
 """Re z at which the asymptotic series takes over from the recurrence."""
+ASYMPTOTIC_RADIUS = 20.0
+"""|z| beyond which the series is used directly when arg z stays 37 degrees off the negative axis."""
+
+
+@njit(cache=True)
+def _needs_shift(z):
+    """True while z is too close to the origin or the negative real axis for the series."""
+    if z.real >= SHIFT_TO:
+        return False
+    return abs(z) < ASYMPTOTIC_RADIUS or abs(z.imag) < -0.75 * z.real
+
 
 # Bernoulli numbers B_2, B_4, ..., B_20 (A&S Table 23.2).
 # fmt: off
@@ -26,6 +37,17 @@ _B2N = (1.0 / 6.0, -1.0 / 30.0, 1.0 / 42.0, -1.0 / 30.0, 5.0 / 66.0, -691.0 / 27
         7.0 / 6.0, -3617.0 / 510.0, 43867.0 / 798.0, -174611.0 / 330.0)
 # fmt: on
 _LN_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+@njit(cache=True)
+def _n_terms(z):
+    """Terms of the Bernoulli series for 1e-16 accuracy: fewer far from the origin."""
+    r = abs(z)
+    if r >= 40.0:
+        return 4
+    if r >= 20.0:
+        return 6
+    return 10
 
 
 @njit(cache=True)
@@ -37,14 +59,14 @@ def lgamma(z):
     """
     z = complex(z)
     acc = 0.0j
-    while z.real < SHIFT_TO:
+    while _needs_shift(z):
         acc += cmath.log(z)
         z += 1.0
     inv = 1.0 / z
     inv2 = inv * inv
     series = 0.0j
     power = inv
-    for n in range(1, 11):
+    for n in range(1, _n_terms(z) + 1):
         series += _B2N[n - 1] / (2.0 * n * (2.0 * n - 1.0)) * power
         power *= inv2
     return (z - 0.5) * cmath.log(z) - z + _LN_SQRT_2PI + series - acc
@@ -63,7 +85,7 @@ def polygamma(k, z):
         kfact *= i
     sign = 1.0 if k % 2 == 0 else -1.0
     acc = 0.0j
-    while z.real < SHIFT_TO:
+    while _needs_shift(z):
         acc += sign * kfact / z ** (k + 1)
         z += 1.0
     inv = 1.0 / z
@@ -71,7 +93,7 @@ def polygamma(k, z):
     if k == 0:
         series = cmath.log(z) - 0.5 * inv
         power = inv2
-        for n in range(1, 11):
+        for n in range(1, _n_terms(z) + 1):
             series -= _B2N[n - 1] / (2.0 * n) * power
             power *= inv2
         return series - acc
@@ -79,13 +101,64 @@ def polygamma(k, z):
     km1fact = kfact / k
     series = km1fact * inv**k + 0.5 * kfact * inv ** (k + 1)
     power = inv ** (k + 2)
-    for n in range(1, 11):
+    for n in range(1, _n_terms(z) + 1):
         ratio = 1.0  # (2n+k-1)! / (2n)!
         for m in range(2 * n + 1, 2 * n + k):
             ratio *= m
         series += _B2N[n - 1] * ratio * power
         power *= inv2
     return -sign * series - acc
+
+
+@njit(cache=True)
+def lgamma_digamma(z):
+    """(ln Gamma(z), psi(z)) sharing one recurrence: what Beta-function moments and their
+    parameter derivatives need together."""
+    z = complex(z)
+    acc_log = 0.0j
+    acc_inv = 0.0j
+    while _needs_shift(z):
+        acc_log += cmath.log(z)
+        acc_inv += 1.0 / z
+        z += 1.0
+    inv = 1.0 / z
+    inv2 = inv * inv
+    log_z = cmath.log(z)
+    lg = 0.0j
+    psi = log_z - 0.5 * inv
+    odd = inv
+    for n in range(1, _n_terms(z) + 1):
+        b2n = _B2N[n - 1]
+        lg += b2n / (2.0 * n * (2.0 * n - 1.0)) * odd
+        odd *= inv2
+        psi -= b2n / (2.0 * n) * odd * z
+    return (z - 0.5) * log_z - z + _LN_SQRT_2PI + lg - acc_log, psi - acc_inv
+
+
+@njit(cache=True)
+def lgamma_digamma_mod(z):
+    """(ln Gamma(z) + 2 pi i k, psi(z)): the recurrence multiplies the shifts and takes one log,
+    so ln Gamma is right up to a multiple of 2 pi i. Enough wherever only exp(ln Gamma) matters
+    (Beta functions), and several times cheaper near the origin than ``lgamma_digamma``."""
+    z = complex(z)
+    prod = 1.0 + 0.0j
+    acc_inv = 0.0j
+    while _needs_shift(z):
+        prod *= z
+        acc_inv += 1.0 / z
+        z += 1.0
+    inv = 1.0 / z
+    inv2 = inv * inv
+    log_z = cmath.log(z)
+    lg = 0.0j
+    psi = log_z - 0.5 * inv
+    odd = inv
+    for n in range(1, _n_terms(z) + 1):
+        b2n = _B2N[n - 1]
+        lg += b2n / (2.0 * n * (2.0 * n - 1.0)) * odd
+        odd *= inv2
+        psi -= b2n / (2.0 * n) * odd * z
+    return (z - 0.5) * log_z - z + _LN_SQRT_2PI + lg - cmath.log(prod), psi - acc_inv
 
 
 @njit(cache=True)

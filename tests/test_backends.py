@@ -1,0 +1,153 @@
+"""Every backend against the numpy reference; gradients against finite differences."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from theory.backends import BACKENDS, Problem, make_backend
+from theory.evolution import EvolutionSetup
+from theory.mellin import Contour
+from theory.pdfs.stats2 import Stats2
+
+CPU_BACKENDS = ("numpy-vectorized", "numba-cpu", "cached-cpu")
+
+
+def _problem(mode="truncated", n=40, seed=3, contour=None):
+    rng = np.random.default_rng(seed)
+    x = 10 ** rng.uniform(-3.5, -0.15, n)
+    Q2 = 10 ** rng.uniform(0.35, 3.8, n)
+    target = rng.integers(0, 2, n)
+    norm = {"x": [0.01, 0.2, 0.05], "Q2": [10.0, 100.0, 30.0], "target": ["p", "n", "n"], "weight": [3.0, 5.0, 2.0]}
+    setup = EvolutionSetup("nlo", mode, "vfns")
+    return Problem(setup, contour or Contour(), Stats2(), x, Q2, target, norm=norm, lumi={"p": 2.0, "n": 3.0})
+
+
+def _thetas():
+    return np.array([Stats2.truth, Stats2.truth * 1.01, [-0.5, 1.5, 0.5, 8.0, 0.05, -1.5, 11.0, -1.5, 3.0]])
+
+
+@pytest.fixture(scope="module", params=["truncated", "iterated-exact"])
+def reference(request):
+    pb = _problem(request.param)
+    rng = np.random.default_rng(11)
+    W = rng.poisson(1.0, (3, pb.n_events)).astype(float)
+    ref = make_backend("numpy-loop", pb)
+    return pb, W, (ref.cross_sections(_thetas()), *ref.loss_and_grad(_thetas(), W))
+
+
+@pytest.mark.parametrize("name", CPU_BACKENDS)
+def test_backend_agrees_with_numpy_loop(reference, name):
+    pb, W, expected = reference
+    be = make_backend(name, pb)
+    got = (be.cross_sections(_thetas()), *be.loss_and_grad(_thetas(), W))
+    for g, e in zip(got, expected, strict=True):
+        assert np.allclose(g, e, rtol=1e-10, atol=0)
+
+
+def test_gradient_matches_finite_differences():
+    pb = _problem()
+    be = make_backend("numba-cpu", pb)
+    theta = _thetas()[1:2]
+    W = np.random.default_rng(2).poisson(1.0, (1, pb.n_events)).astype(float)
+    _, grad = be.loss_and_grad(theta, W)
+    for p in range(pb.n_params):
+        h = 1e-6 * max(1.0, abs(theta[0, p]))
+        up, dn = theta.copy(), theta.copy()
+        up[0, p] += h
+        dn[0, p] -= h
+        fd = (be.loss_and_grad(up, W)[0] - be.loss_and_grad(dn, W)[0]) / (2 * h)
+        assert grad[0, p] == pytest.approx(fd[0], rel=1e-6, abs=1e-6)
+
+
+def test_loss_is_the_extended_likelihood():
+    pb = _problem(n=10)
+    be = make_backend("numpy-loop", pb)
+    theta = _thetas()[:1]
+    ds = be.cross_sections(theta)[0]
+    L, _ = be.loss_and_grad(theta, np.ones((1, 10)))
+    lumi = np.where(pb.target[:10] == 0, 2.0, 3.0)
+    nodes = make_backend("numpy-loop", Problem(pb.setup, pb.contour, pb.param, [0.01, 0.2, 0.05],
+                                               [10.0, 100.0, 30.0], [0, 1, 1])).cross_sections(theta)[0]  # fmt: skip
+    expected = nodes @ np.array([3.0, 5.0, 2.0]) - np.sum(np.log(lumi * ds))
+    assert L[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_unknown_backend_and_bad_weights():
+    pb = _problem(n=5)
+    with pytest.raises(ValueError, match="backend 'gpu' is not one of"):
+        make_backend("gpu", pb)
+    with pytest.raises(ValueError, match="weights must have shape"):
+        make_backend("numba-cpu", pb).loss_and_grad(_thetas()[:1], np.ones((2, 5)))
+    assert len(BACKENDS) == 6
+
+
+def test_kernel_file_round_trip(tmp_path):
+    from theory.backends.cached import CachedKernel
+    from theory.kernel_io import load_kernel, save_kernel
+
+    pb = _problem(n=12)
+    kernel = CachedKernel(pb)
+    path = tmp_path / "tables" / "kernel.h5"
+    save_kernel(path, kernel, pb, build_seconds=0.1)
+    loaded = load_kernel(path, pb)
+    theta = _thetas()
+    assert np.array_equal(make_backend("cached-cpu", pb, kernel=loaded).cross_sections(theta),
+                          make_backend("cached-cpu", pb, kernel=kernel).cross_sections(theta))  # fmt: skip
+    other = _problem(n=12, seed=4)
+    with pytest.raises(ValueError, match="another event set"):
+        load_kernel(path, other)
+    assert [p.name for p in path.parent.iterdir()] == ["kernel.h5"]  # no temporary left behind
+
+
+def _run_python(code, **env):
+    full = {**os.environ, **env}
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          timeout=900, env=full)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+@pytest.mark.slow
+def test_cuda_backends_in_the_simulator():
+    """numba-cuda and cached-cuda against numpy-loop under NUMBA_ENABLE_CUDASIM=1 (small sizes:
+    the simulator runs every thread in Python)."""
+    out = _run_python(
+        """
+        import numpy as np
+        from tests.test_backends import _problem, _thetas
+        from theory.backends import make_backend
+        from theory.mellin import Contour
+        pb = _problem(n=5, contour=Contour(z_max=20, first_panel=1.0, growth=2.0, points_per_panel=4))
+        W = np.random.default_rng(1).poisson(1.0, (3, 5)).astype(float)
+        ref = make_backend("numpy-loop", pb)
+        expected = (ref.cross_sections(_thetas()), *ref.loss_and_grad(_thetas(), W))
+        for name in ("numba-cuda", "cached-cuda"):
+            be = make_backend(name, pb)
+            got = (be.cross_sections(_thetas()), *be.loss_and_grad(_thetas(), W))
+            worst = max(float(np.max(np.abs(g / e - 1))) for g, e in zip(got, expected))
+            print(name, worst)
+            assert worst < 1e-10, (name, worst)
+        """,
+        NUMBA_ENABLE_CUDASIM="1",
+        PYTHONPATH=os.pathsep.join([str(os.path.dirname(os.path.dirname(__file__))), os.environ.get("PYTHONPATH", "")]),
+    )
+    assert "numba-cuda" in out and "cached-cuda" in out
+
+
+@pytest.mark.slow
+def test_cuda_kernels_compile_to_ptx_for_sm80():
+    """Every CUDA kernel compiles for a real GPU (sm_80) with no GPU and no driver here."""
+    out = _run_python(
+        """
+        from theory.backends.cuda import compile_ptx_all
+        for name, ptx in compile_ptx_all((8, 0)).items():
+            assert ".target sm_80" in ptx and ".entry" in ptx, name
+            print(name, len(ptx))
+        """,
+        NUMBA_ENABLE_CUDASIM="0",
+    )
+    assert out.count("\n") == 4

@@ -1,0 +1,130 @@
+"""A fit problem: events (and normalisation nodes) plus the theory that predicts them.
+
+Rows are the events followed by the optional normalisation nodes of the extended likelihood
+(a quadrature of the cut region, weights W_g that include the luminosity):
+
+    L(theta) = sum_g W_g dsigma_g(theta) - sum_i w_i log(lumi_t(i) dsigma_i(theta)),
+    dL/dtheta_p = Im sum_t sum_kj G_t,kj dc_t,k(N_j)/dtheta_p,   G_t = sum_{rows of t} u_row K_row,
+
+with u = -w/dsigma for events and u = W for nodes (DESIGN.md section 2: reverse mode). Every
+backend returns dsigma for all rows and G; this class turns them into losses and gradients.
+"""
+
+import numpy as np
+
+from ..response import EventConstants, ResponseTables
+
+TARGET_CODES = {"p": 0, "n": 1}
+
+
+class Problem:
+    """Events, normalisation nodes, theory tables and the PDF parametrisation.
+
+    Parameters
+    ----------
+    setup : theory.evolution.EvolutionSetup
+    contour : theory.mellin.Contour
+    parametrisation : object with ``n_params`` and ``components_batch(Ns, thetas) -> (c, dc)``
+    x, Q2 : arrays of the events
+    target : array of "p" / "n" (or 0 / 1)
+    sqrt_s : float, GeV
+    lumi : dict target -> luminosity in nb^-1 (enters the log term; default 1)
+    norm : optional dict with arrays x, Q2, target, weight (quadrature nodes, W_g incl. luminosity)
+    """
+
+    def __init__(self, setup, contour, parametrisation, x, Q2, target, sqrt_s=140.0, lumi=None, norm=None):
+        self.setup, self.contour, self.param = setup, contour, parametrisation
+        x = np.asarray(x, dtype=float)
+        Q2 = np.asarray(Q2, dtype=float)
+        tcode = _codes(target, len(x))
+        self.n_events = len(x)
+        if norm is not None:
+            nx = np.asarray(norm["x"], dtype=float)
+            x = np.concatenate([x, nx])
+            Q2 = np.concatenate([Q2, np.asarray(norm["Q2"], dtype=float)])
+            tcode = np.concatenate([tcode, _codes(norm["target"], len(nx))])
+            node_weight = np.concatenate([np.zeros(self.n_events), np.asarray(norm["weight"], dtype=float)])
+        else:
+            node_weight = np.zeros(self.n_events)
+        self.x, self.Q2, self.target = x, Q2, tcode
+        self.node_weight = node_weight
+        self.n_rows = len(x)
+        self.sqrt_s = float(sqrt_s)
+        lumi = lumi or {}
+        self.log_lumi = np.log(np.array([lumi.get("p", 1.0), lumi.get("n", 1.0)]))[tcode[: self.n_events]]
+        self.tables = ResponseTables(setup, contour, q2_max=max(float(Q2.max()), setup.mu0_2) * 1.01)
+        self.ev = EventConstants(self.tables, x, Q2, self.sqrt_s)
+        self.n_nodes = len(contour)
+
+    @property
+    def n_params(self):
+        return self.param.n_params
+
+    def components(self, thetas, with_jacobian=True):
+        """Input components c_t,k(N_j) for both targets: complex[B, 2, n_nodes, 3] (and
+        the Jacobian complex[B, 2, n_nodes, 3, P])."""
+        thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
+        comps, jac = self.param.components_batch(self.contour.N, thetas)
+        return comps, (jac if with_jacobian else None)
+
+    def event_weights(self, weights, B):
+        """Bootstrap weights as float[B, n_events] (ones when None)."""
+        if weights is None:
+            return np.ones((B, self.n_events))
+        w = np.asarray(weights, dtype=float)
+        if w.ndim == 1:
+            w = np.broadcast_to(w, (B, self.n_events))
+        if w.shape != (B, self.n_events):
+            raise ValueError(f"weights must have shape ({B}, {self.n_events}), not {w.shape}")
+        return w
+
+    def loss(self, ds, nu, weights):
+        """L[B] from event cross sections ds[B, n_events], expected counts nu[B, 2] and weights."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.log(np.where(ds > 0, ds, 1.0)) + self.log_lumi
+        L = nu.sum(axis=1) - np.sum(weights * logs, axis=1)
+        return np.where(np.all(ds > 0, axis=1), L, np.inf)
+
+    def expected_counts(self, ds_rows):
+        """nu[B, 2] = sum over each target's nodes of W_g dsigma_g, from row cross sections."""
+        nodes = slice(self.n_events, self.n_rows)
+        wt = self.node_weight[nodes]
+        tg = self.target[nodes]
+        return np.stack([ds_rows[:, nodes] @ (wt * (tg == t)) for t in (0, 1)], axis=1)
+
+    def u_vectors(self, ds, weights):
+        """u_row = -w/dsigma for events, W for nodes: float[B, n_rows]."""
+        u = np.empty_like(ds)
+        ev = ds[:, : self.n_events]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u[:, : self.n_events] = np.where(ev > 0, -weights / np.where(ev > 0, ev, 1.0), 0.0)
+        u[:, self.n_events :] = self.node_weight[self.n_events :]
+        return u
+
+    def u_vectors_block(self, ds_block, weights, rows):
+        """u for a contiguous block of rows (slice): -w/dsigma for events, W for nodes."""
+        idx = np.arange(rows.start, rows.stop)
+        ev = idx < self.n_events
+        u = np.empty_like(ds_block)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = ds_block[:, ev]
+            u[:, ev] = np.where(d > 0, -weights[:, idx[ev]] / np.where(d > 0, d, 1.0), 0.0)
+        u[:, ~ev] = self.node_weight[idx[~ev]]
+        return u
+
+    def gradient(self, G, jac):
+        """dL/dtheta[B, P] from G[B, 2, 3, n_nodes] and the Jacobian[B, 2, n_nodes, 3, P]."""
+        return np.imag(np.einsum("btkj,btjkp->bp", G, jac))
+
+
+def _codes(target, n):
+    t = np.asarray(target)
+    if t.dtype.kind in "US":
+        bad = ~np.isin(t, list(TARGET_CODES))
+        if bad.any():
+            raise ValueError(f"target {t[bad][0]!r} is not one of p, n")
+        t = np.where(t == "p", 0, 1)
+    t = np.broadcast_to(t, (n,)).astype(np.int64)
+    if not np.all((t == 0) | (t == 1)):
+        raise ValueError("target codes must be 0 (p) or 1 (n)")
+    return np.ascontiguousarray(t)
