@@ -4,6 +4,7 @@ Commands
 --------
 evolve  PDFs at Q^2 as the Les Houches benchmark's combinations, and alpha_s.
 sf      F2 and FL at Q^2 (mu_R = mu_F = Q) for a proton or neutron target.
+bench   the backends' speed, memory, thread scaling and the machine's ceiling (``theory.bench``).
 
 Bad arguments give one line on stderr and exit code 2.
 """
@@ -69,7 +70,31 @@ def build_parser():
     sf = commands.add_parser("sf", help="structure functions F2 and FL")
     _common(sf)
     sf.add_argument("--target", choices=("p", "n"), default="p", help="target nucleon (default p)")
+    bench = commands.add_parser("bench", help="the seed's benchmark tables for every backend, side by side")
+    bench.add_argument("--events", type=_positive_int, default=10000, help="events (default 10000)")
+    bench.add_argument("--order", choices=ORDERS, default="nlo", help="perturbative order (default nlo)")
+    bench.add_argument("--mode", choices=MODES, default="truncated", help="NLO solution (default truncated)")
+    bench.add_argument("--scheme", choices=SCHEMES, default="vfns", help="flavour scheme (default vfns)")
+    bench.add_argument("--batch", type=_positive_int, default=256, help="parameter sets per batch (default 256)")
+    bench.add_argument("--repeats", type=_positive_int, default=3, help="timing repeats, best taken (default 3)")
+    bench.add_argument(
+        "--loop-events",
+        type=_positive_int,
+        default=500,
+        help="events numpy-loop is timed on, then scaled (default 500)",
+    )
+    bench.add_argument("--json", metavar="FILE", help="write the results as JSON to FILE (atomically)")
     return parser
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    return value
 
 
 def _setup(args):
@@ -156,10 +181,26 @@ def write_json_atomic(path, obj):
         raise
 
 
+def _bench(args):
+    from . import bench
+
+    result = bench.run(n_events=args.events, order=args.order, mode=args.mode, scheme=args.scheme,
+                       batch=args.batch, repeats=args.repeats, loop_events=args.loop_events,
+                       memory_events=min(args.events, 10000), log=lambda m: print(m, file=sys.stderr))  # fmt: skip
+    result["command"] = "bench"
+    if args.json:
+        write_json_atomic(args.json, result)
+    json.dump(result, sys.stdout, indent=1)
+    print()
+    return 0
+
+
 def main(argv=None):
     """Entry point; returns the exit code."""
     try:
         args = build_parser().parse_args(argv)
+        if args.command == "bench":
+            return _bench(args)
         result = {"evolve": _evolve, "sf": _sf}[args.command](args)
     except UsageError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -1,0 +1,27 @@
+"""The benchmark command runs end to end on a small problem and writes its documented keys."""
+
+import json
+
+from theory.cli import main
+
+
+def test_bench_small(tmp_path, capsys):
+    path = tmp_path / "bench.json"
+    code = main(["bench", "--events", "120", "--batch", "8", "--repeats", "1", "--loop-events", "40",
+                 "--json", str(path)])  # fmt: skip
+    assert code == 0
+    result = json.loads(path.read_text())
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["config"] == result["config"]
+    for key in ("machine", "config", "time_per_evaluation", "forward_and_gradient", "memory", "thread_scaling",
+                "kernel", "ceiling", "peer"):  # fmt: skip
+        assert key in result, key
+    tpe = result["time_per_evaluation"]
+    assert tpe["numpy-loop"]["speedup"] == 1.0 and tpe["numpy-loop"]["scaled_from"] == 40
+    assert result["kernel"]["reals_per_event"] <= 1000
+    assert result["thread_scaling"]["numba-cpu"][0]["threads"] == 1
+
+
+def test_bench_rejects_bad_numbers(capsys):
+    assert main(["bench", "--events", "0"]) == 2
+    assert "--events" in capsys.readouterr().err
