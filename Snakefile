@@ -1,9 +1,7 @@
 # Event-level PDF fits to inclusive DIS on HPC clusters.
 #
-# Stage 1 (this file today): the theory core, checked end to end. The Les Houches benchmark
-# is evolved for every order and flavour scheme of the config and compared with the reference
-# tables; F2 and FL are tabulated for p and n. Later stages (events, kernel tables, fit chunks,
-# aggregation, report; see ../shared/DESIGN.md section 3) add their rule files here.
+# config -> events (p, n) -> fit chunks 0..M-1 -> posterior.h5, timing.h5 -> plots
+# and, beside it, the theory core checked end to end (Les Houches benchmark, F2/FL tables).
 
 from snakemake.utils import min_version
 
@@ -15,8 +13,12 @@ configfile: "config/smoke.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/theory.smk"
+include: "workflow/rules/events.smk"
+include: "workflow/rules/fit.smk"
+include: "workflow/rules/aggregate.smk"
 
 
 rule all:
     input:
         theory_targets(),
+        fit_targets(),

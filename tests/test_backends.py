@@ -11,7 +11,9 @@ import pytest
 from theory.backends import BACKENDS, Problem, make_backend
 from theory.evolution import EvolutionSetup
 from theory.mellin import Contour
-from theory.pdfs.stats2 import Stats2
+from theory.pdfs.stats2 import NAMES, Stats2
+
+FULL = Stats2(free=NAMES)  # all nine parameters: the strongest gradient check
 
 CPU_BACKENDS = ("numpy-vectorized", "numba-cpu", "cached-cpu")
 
@@ -23,11 +25,11 @@ def _problem(mode="truncated", n=40, seed=3, contour=None):
     target = rng.integers(0, 2, n)
     norm = {"x": [0.01, 0.2, 0.05], "Q2": [10.0, 100.0, 30.0], "target": ["p", "n", "n"], "weight": [3.0, 5.0, 2.0]}
     setup = EvolutionSetup("nlo", mode, "vfns")
-    return Problem(setup, contour or Contour(), Stats2(), x, Q2, target, norm=norm, lumi={"p": 2.0, "n": 3.0})
+    return Problem(setup, contour or Contour(), FULL, x, Q2, target, norm=norm, lumi={"p": 2.0, "n": 3.0})
 
 
 def _thetas():
-    return np.array([Stats2.truth, Stats2.truth * 1.01, [-0.5, 1.5, 0.5, 8.0, 0.05, -1.5, 11.0, -1.5, 3.0]])
+    return np.array([FULL.truth, FULL.truth * 1.01, [-0.5, 1.5, 0.5, 8.0, 0.05, -1.5, 11.0, -1.5, 3.0]])
 
 
 @pytest.fixture(scope="module", params=["truncated", "iterated-exact"])

@@ -12,9 +12,7 @@ Bad arguments give one line on stderr and exit code 2.
 import argparse
 import json
 import math
-import os
 import sys
-import tempfile
 
 import numpy as np
 
@@ -70,6 +68,17 @@ def build_parser():
     sf = commands.add_parser("sf", help="structure functions F2 and FL")
     _common(sf)
     sf.add_argument("--target", choices=("p", "n"), default="p", help="target nucleon (default p)")
+    for name, text in (("generate", "generate the event samples of a config"),
+                       ("fit", "fit one chunk of bootstrap replicas"),
+                       ("aggregate", "merge fit chunks into posterior.h5 and timing.h5"),
+                       ("plot", "plot bands, pulls and losses from posterior.h5")):  # fmt: skip
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--config", required=True, help="run configuration (YAML)")
+        sub.add_argument("--results", default="results", help="results root folder (default results)")
+        if name == "fit":
+            sub.add_argument("--chunk", type=_nonnegative_int, required=True, help="chunk index")
+        if name == "generate":
+            sub.add_argument("--target", choices=("p", "n", "both"), default="both", help="which sample (default both)")
     bench = commands.add_parser("bench", help="the seed's benchmark tables for every backend, side by side")
     bench.add_argument("--events", type=_positive_int, default=10000, help="events (default 10000)")
     bench.add_argument("--order", choices=ORDERS, default="nlo", help="perturbative order (default nlo)")
@@ -85,6 +94,16 @@ def build_parser():
     )
     bench.add_argument("--json", metavar="FILE", help="write the results as JSON to FILE (atomically)")
     return parser
+
+
+def _nonnegative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} must not be negative")
+    return value
 
 
 def _positive_int(text):
@@ -166,32 +185,85 @@ def _print_table(result):
 
 
 def write_json_atomic(path, obj):
-    """Write JSON to ``path`` via a temporary file in the same folder and a rename: never half-written."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(obj, handle, indent=1)
-            handle.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    """Write JSON to ``path`` atomically (``theory.atomic``)."""
+    from .atomic import write_json
+
+    write_json(path, obj)
 
 
 def _bench(args):
     from . import bench
 
-    result = bench.run(n_events=args.events, order=args.order, mode=args.mode, scheme=args.scheme,
-                       batch=args.batch, repeats=args.repeats, loop_events=args.loop_events,
-                       memory_events=min(args.events, 10000), log=lambda m: print(m, file=sys.stderr))  # fmt: skip
+    result = bench.run(
+        n_events=args.events, order=args.order, mode=args.mode, scheme=args.scheme, batch=args.batch,
+        repeats=args.repeats, loop_events=args.loop_events, memory_events=min(args.events, 10000),
+        log=lambda m: print(m, file=sys.stderr),
+    )  # fmt: skip
     result["command"] = "bench"
     if args.json:
         write_json_atomic(args.json, result)
     json.dump(result, sys.stdout, indent=1)
     print()
+    return 0
+
+
+def _log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def _samples(config, theory, root):
+    """The event samples a fit uses: config files if given, else the generated ones."""
+    from . import paths
+    from .events import load_events
+
+    files = config["events"].get("files", {})
+    lumi = config["events"].get("lumi", {})
+    samples = {}
+    for t in ("p", "n"):
+        path = files.get(t) or paths.events_path(config, t, root)
+        if not files.get(t) and not path.is_file():
+            raise UsageError(f"{path}: no events; run 'python -m theory generate --config ...' first")
+        samples[t] = load_events(path, t, theory.cuts, theory.sqrt_s, lumi.get(t))
+    return samples
+
+
+def _workflow(args):
+    from . import config as cfg
+    from . import paths
+    from .events import EventFileError
+
+    try:
+        config = cfg.load(args.config)
+        if args.command == "generate":
+            from .events import generate, save_events
+            from .fitting import Theory
+
+            theory = Theory(config)
+            for t in ("p", "n") if args.target == "both" else (args.target,):
+                sample = generate(theory, config["events"][t], t, theory.truth, config["seed"], log=_log)
+                save_events(paths.events_path(config, t, args.results), sample, theory, theory.truth)
+                _log(f"generate: {len(sample)} {t} events, sigma = {sample.meta['sigma_nb']:.6g} nb, "
+                     f"lumi = {sample.lumi_nb:.6g} nb^-1")  # fmt: skip
+        elif args.command == "fit":
+            from .fitting import Theory, run_chunk
+
+            theory = Theory(config)
+            samples = _samples(config, theory, args.results)
+            run_chunk(config, args.chunk, samples, paths.chunk_path(config, args.chunk, args.results), log=_log)
+        elif args.command == "aggregate":
+            from .aggregate import aggregate
+            from .fitting import n_chunks
+
+            chunks = [paths.chunk_path(config, k, args.results) for k in range(n_chunks(config))]
+            aggregate(config, chunks, paths.posterior_path(config, args.results),
+                      paths.timing_path(config, args.results), log=_log)  # fmt: skip
+        elif args.command == "plot":
+            from .plots import plot_all
+
+            for p in plot_all(paths.posterior_path(config, args.results), paths.plots_dir(config, args.results)):
+                _log(f"plot: {p}")
+    except (cfg.ConfigError, EventFileError, FileNotFoundError, ValueError) as err:
+        raise UsageError(str(err)) from None
     return 0
 
 
@@ -201,6 +273,8 @@ def main(argv=None):
         args = build_parser().parse_args(argv)
         if args.command == "bench":
             return _bench(args)
+        if args.command in ("generate", "fit", "aggregate", "plot"):
+            return _workflow(args)
         result = {"evolve": _evolve, "sf": _sf}[args.command](args)
     except UsageError as err:
         print(f"error: {err}", file=sys.stderr)

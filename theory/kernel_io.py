@@ -15,14 +15,13 @@ naming what differs.
 
 import hashlib
 import json
-import os
 import platform
-import tempfile
 import time
 
 import numpy as np
 
 from . import __version__
+from .atomic import atomic_path
 from .backends.cached import CachedKernel
 
 
@@ -60,32 +59,21 @@ def save_kernel(path, kernel, problem, build_seconds=None):
     """Write ``kernel`` (a CachedKernel of ``problem``) to ``path`` atomically."""
     import h5py
 
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".h5")
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            for t, name in enumerate(("p", "n")):
-                f.create_dataset(f"blocks/{name}", data=kernel.blocks[t])
-                f.create_dataset(f"order/{name}", data=kernel.order[t])
-            f.create_dataset("norm", data=np.stack(kernel.norm))
-            f.create_dataset("contour/N", data=problem.contour.N)
-            f.create_dataset("contour/w", data=problem.contour.weights)
-            f.attrs["M"] = kernel.M
-            f.attrs["n_nodes"] = kernel.n_nodes
-            f.attrs["n_events"] = kernel.n_events
-            f.attrs["events_sha256"] = events_digest(problem)
-            f.attrs["theory"] = json.dumps(theory_record(problem))
-            f.attrs["versions"] = json.dumps(versions())
-            f.attrs["created"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-            f.attrs["build_seconds"] = float(build_seconds) if build_seconds is not None else -1.0
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path, ".h5") as tmp, h5py.File(tmp, "w") as f:
+        for t, name in enumerate(("p", "n")):
+            f.create_dataset(f"blocks/{name}", data=kernel.blocks[t])
+            f.create_dataset(f"order/{name}", data=kernel.order[t])
+        f.create_dataset("norm", data=np.stack(kernel.norm))
+        f.create_dataset("contour/N", data=problem.contour.N)
+        f.create_dataset("contour/w", data=problem.contour.weights)
+        f.attrs["M"] = kernel.M
+        f.attrs["n_nodes"] = kernel.n_nodes
+        f.attrs["n_events"] = kernel.n_events
+        f.attrs["events_sha256"] = events_digest(problem)
+        f.attrs["theory"] = json.dumps(theory_record(problem))
+        f.attrs["versions"] = json.dumps(versions())
+        f.attrs["created"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        f.attrs["build_seconds"] = float(build_seconds) if build_seconds is not None else -1.0
 
 
 def load_kernel(path, problem):

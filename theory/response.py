@@ -161,6 +161,7 @@ class ResponseTables:
 
     def __init__(self, setup, contour, q2_max=1e6):
         self.setup, self.contour = setup, contour
+        self.q2_max = float(q2_max)
         self.order, self.mode = setup.order, setup.mode
         self.N = np.ascontiguousarray(contour.N)
         self.w = np.ascontiguousarray(contour.weights)

@@ -30,9 +30,11 @@ class Problem:
     sqrt_s : float, GeV
     lumi : dict target -> luminosity in nb^-1 (enters the log term; default 1)
     norm : optional dict with arrays x, Q2, target, weight (quadrature nodes, W_g incl. luminosity)
+    tables : optional ResponseTables to reuse (same setup and contour, covering the Q^2 range)
     """
 
-    def __init__(self, setup, contour, parametrisation, x, Q2, target, sqrt_s=140.0, lumi=None, norm=None):
+    def __init__(self, setup, contour, parametrisation, x, Q2, target, sqrt_s=140.0, lumi=None, norm=None,
+                 tables=None):  # fmt: skip
         self.setup, self.contour, self.param = setup, contour, parametrisation
         x = np.asarray(x, dtype=float)
         Q2 = np.asarray(Q2, dtype=float)
@@ -52,7 +54,10 @@ class Problem:
         self.sqrt_s = float(sqrt_s)
         lumi = lumi or {}
         self.log_lumi = np.log(np.array([lumi.get("p", 1.0), lumi.get("n", 1.0)]))[tcode[: self.n_events]]
-        self.tables = ResponseTables(setup, contour, q2_max=max(float(Q2.max()), setup.mu0_2) * 1.01)
+        q2_max = max(float(Q2.max()), setup.mu0_2) if len(Q2) else setup.mu0_2
+        if tables is None or tables.q2_max < q2_max:
+            tables = ResponseTables(setup, contour, q2_max=q2_max * 1.01)
+        self.tables = tables
         self.ev = EventConstants(self.tables, x, Q2, self.sqrt_s)
         self.n_nodes = len(contour)
 

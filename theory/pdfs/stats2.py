@@ -13,9 +13,17 @@ e_q^2-weighted q + qbar, i.e. two quark combinations (4u+ + d+ + s+ and 4d+ + u+
 functions of x, plus the gluon through scaling violations (dF2/d ln Q^2) and F_L. Valence and
 sea separate only through their different small-x/large-x behaviour and the number sum rules,
 so the sea is one shape with fixed flavour ratios (ubar = dbar, s = kappa ubar); anything
-finer (ubar - dbar, s/ubar, c, d terms) is not identifiable from these data. Nine free
-parameters, ordered as ``NAMES``; defaults and bounds in ``TRUTH`` and ``BOUNDS`` (the truth is
-the Les Houches toy shape for u_v, d_v, dbar and g).
+finer (ubar - dbar, s/ubar, c, d terms) is not identifiable from these data.
+
+Nine shape parameters, ordered as ``NAMES``; defaults and bounds in ``TRUTH`` and ``BOUNDS``
+(the Les Houches toy shapes for u_v, d_v, dbar and g). Not all nine are identifiable from a few
+thousand events per target: the Hessian of the event loss at the truth (2,000 p + 2,000 n events,
+sqrt(s) = 140 GeV) has four near-zero eigenvalues, along the large-x exponents b of all four
+shapes (sigma(b) ~ 5: few events reach x > 0.3 and F2 there is a sum of valence and sea). With
+those four fixed, the remaining five (``FREE``: uv_a, dv_a, sea_A, sea_a, g_a) have Hessian
+eigenvalues from 13 up, sigma <= 0.26. So the default fit frees ``FREE`` and holds the b's at
+their configured values; any subset can be freed (``Stats2(free=...)``, config
+``parametrisation.free``) when the data allow it.
 """
 
 import cmath
@@ -39,8 +47,12 @@ BOUNDS = (
     (-1.6, -0.3),
     (2.0, 12.0),
 )
+START = (0.0, 4.0, 0.0, 5.0, 0.25, -1.0, 7.0, -1.0, 6.0)
+"""Default start of the fits: generic shapes, deliberately not the truth."""
 KAPPA = 0.4
 N_PARAMS = len(NAMES)
+FREE = ("uv_a", "dv_a", "sea_A", "sea_a", "g_a")
+"""The parameters the default fit frees: those the data identify (see the module docstring)."""
 
 
 @njit(cache=True)
@@ -141,55 +153,78 @@ def components_batch(Ns, thetas, kappa, comps, comp_jac):
 
 
 class Stats2:
-    """The stats2 parametrisation as an object: names, truth, bounds and N-space moments."""
+    """The stats2 parametrisation: names, truth, bounds and N-space moments of the free parameters.
 
-    names = NAMES
-    truth = np.array(TRUTH)
-    bounds = np.array(BOUNDS)
+    Parameters
+    ----------
+    kappa : float
+        s = sbar = kappa ubar.
+    free : sequence of str
+        The free parameters (a subset of ``NAMES``, kept in ``NAMES`` order).
+    fixed : dict
+        Values of the parameters held fixed (default: ``TRUTH``).
+    """
 
-    def __init__(self, kappa=KAPPA):
+    def __init__(self, kappa=KAPPA, free=FREE, fixed=None):
         if not 0.0 <= kappa <= 2.0:
             raise ValueError(f"kappa = {kappa} must lie in [0, 2] (s = kappa ubar)")
+        unknown = [n for n in list(free) + list(fixed or {}) if n not in NAMES]
+        if unknown:
+            raise ValueError(f"unknown stats2 parameter {unknown[0]!r}; use one of {', '.join(NAMES)}")
+        if not free:
+            raise ValueError("at least one stats2 parameter must be free")
         self.kappa = float(kappa)
+        self.index = np.array([i for i, n in enumerate(NAMES) if n in set(free)])
+        self.names = tuple(NAMES[i] for i in self.index)
+        self.values = np.array(TRUTH, dtype=float)
+        for name, value in (fixed or {}).items():
+            self.values[NAMES.index(name)] = float(value)
+        self.truth = np.array(TRUTH)[self.index]
+        self.start = np.array(START)[self.index]
+        self.bounds = np.array(BOUNDS)[self.index]
 
     @property
     def n_params(self):
-        return N_PARAMS
+        return len(self.index)
+
+    def full(self, thetas):
+        """All nine parameters from free ones (last axis)."""
+        thetas = np.asarray(thetas, dtype=float)
+        out = np.broadcast_to(self.values, thetas.shape[:-1] + (N_PARAMS,)).copy()
+        out[..., self.index] = thetas
+        return out
 
     def check(self, theta):
-        """Raise ValueError naming the first parameter outside its bounds."""
+        """Raise ValueError naming the first free parameter outside its bounds."""
         theta = np.asarray(theta, dtype=float)
-        if theta.shape[-1] != N_PARAMS:
-            raise ValueError(f"a stats2 parameter set has {N_PARAMS} entries ({', '.join(NAMES)})")
-        for p, (lo, hi) in enumerate(BOUNDS):
+        if theta.shape[-1] != self.n_params:
+            raise ValueError(f"a parameter set has {self.n_params} entries ({', '.join(self.names)})")
+        for p, (lo, hi) in enumerate(self.bounds):
             bad = (theta[..., p] < lo) | (theta[..., p] > hi) | ~np.isfinite(theta[..., p])
             if np.any(bad):
-                raise ValueError(f"parameter {NAMES[p]} outside its bounds [{lo}, {hi}]")
+                raise ValueError(f"parameter {self.names[p]} outside its bounds [{lo}, {hi}]")
 
     def moments_batch(self, Ns, thetas):
-        """(f, df/dtheta) for thetas[B, 9]: complex[B, n, 13], complex[B, n, 13, 9]."""
+        """(f, df/dtheta) for thetas[B, P]: complex[B, n, 13], complex[B, n, 13, P]."""
         Ns = np.asarray(Ns, dtype=np.complex128)
-        thetas = np.ascontiguousarray(thetas, dtype=float)
-        B = thetas.shape[0]
+        full = np.ascontiguousarray(self.full(np.atleast_2d(thetas)))
+        B = full.shape[0]
         out = np.empty((B, Ns.shape[0], 13), dtype=np.complex128)
         jac = np.empty((B, Ns.shape[0], 13, N_PARAMS), dtype=np.complex128)
-        flavour_moments_batch(Ns, thetas, self.kappa, out, jac)
-        return out, jac
+        flavour_moments_batch(Ns, full, self.kappa, out, jac)
+        return out, np.ascontiguousarray(jac[..., self.index])
 
     def components_batch(self, Ns, thetas):
-        """Kernel input components and Jacobians for thetas[B, 9] (``theory.response``)."""
+        """Kernel input components and Jacobians for thetas[B, P] (``theory.response``)."""
         Ns = np.asarray(Ns, dtype=np.complex128)
-        thetas = np.ascontiguousarray(thetas, dtype=float)
-        B, n = thetas.shape[0], Ns.shape[0]
+        full = np.ascontiguousarray(self.full(np.atleast_2d(thetas)))
+        B, n = full.shape[0], Ns.shape[0]
         comps = np.empty((B, 2, n, 3), dtype=np.complex128)
         jac = np.empty((B, 2, n, 3, N_PARAMS), dtype=np.complex128)
-        components_batch(Ns, thetas, self.kappa, comps, jac)
-        return comps, jac
+        components_batch(Ns, full, self.kappa, comps, jac)
+        return comps, np.ascontiguousarray(jac[..., self.index])
 
     def moments(self, Ns, theta):
-        """(f, df/dtheta): complex[n, 13] and complex[n, 13, 9] for one parameter set."""
-        Ns = np.asarray(Ns, dtype=np.complex128)
-        out = np.empty((Ns.shape[0], 13), dtype=np.complex128)
-        jac = np.empty((Ns.shape[0], 13, N_PARAMS), dtype=np.complex128)
-        flavour_moments(Ns, np.asarray(theta, dtype=float), self.kappa, out, jac)
-        return out, jac
+        """(f, df/dtheta): complex[n, 13] and complex[n, 13, P] for one parameter set."""
+        f, df = self.moments_batch(Ns, np.asarray(theta, dtype=float)[None])
+        return f[0], df[0]

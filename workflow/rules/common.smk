@@ -1,22 +1,57 @@
-# Config validation (defaults filled in from the schema) and the target lists.
+# Config validation (defaults filled in from the schema) and the target lists. File names come
+# from the theory package (theory.paths), so the rules hold few path strings of their own.
 
-from snakemake.utils import validate
+from theory import paths as _paths
+from theory.config import ConfigError, validate as _validate
+from theory.fitting import n_chunks as _n_chunks
 
+try:
+    _validate(config, "config")
+except ConfigError as _err:
+    raise SystemExit(f"error: {_err}")
 
-validate(config, schema="../schemas/config.schema.yaml")
-
+RESULTS_ROOT = "results"
 RUN = config["run"]
-RESULTS = f"results/{RUN}"
+RESULTS = str(_paths.run_dir(config, RESULTS_ROOT))
 
 
 wildcard_constraints:
     order="lo|nlo",
     scheme="ffns[3-6]|vfns",
     target="p|n",
+    chunk=r"\d+",
+
+
+def write_resolved_config(cfg, path):
+    import yaml
+    from theory.atomic import atomic_path
+
+    with atomic_path(path, ".yaml") as tmp, open(tmp, "w") as handle:
+        yaml.safe_dump(cfg, handle, sort_keys=False)
+
+
+def fit_chunks():
+    return [str(_paths.chunk_path(config, k, RESULTS_ROOT)) for k in range(_n_chunks(config))]
+
+
+def fit_inputs(wildcards):
+    """The resolved config and the two event samples (generated unless files are configured)."""
+    files = config["events"].get("files", {})
+    inputs = {"config": f"{RESULTS}/config.yaml"}
+    for t in ("p", "n"):
+        inputs[t] = files.get(t) or f"{RESULTS}/events/{t}.h5"
+    return inputs
 
 
 def theory_targets():
     """Benchmark comparison and structure-function tables of the theory stage."""
     return [f"{RESULTS}/theory/lha_check.json"] + [
         f"{RESULTS}/theory/sf_{target}.json" for target in config["sf"]["targets"]
+    ]
+
+
+def fit_targets():
+    """Posterior, timing and plots of the fit stages."""
+    return [f"{RESULTS}/posterior.h5", f"{RESULTS}/timing.h5"] + [
+        f"{RESULTS}/plots/{name}.png" for name in ("bands", "pulls", "loss")
     ]

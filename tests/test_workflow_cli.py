@@ -1,0 +1,61 @@
+"""The run commands end to end on a tiny config, and their one-line errors."""
+
+import h5py
+import pytest
+import yaml
+
+from theory.cli import main
+
+
+@pytest.fixture()
+def config(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump({"run": "tiny", "events": {"p": 300, "n": 300},
+                                    "fit": {"replicas": 3, "chunk_size": 2}}))  # fmt: skip
+    return path
+
+
+def test_generate_fit_aggregate_plot(config, tmp_path, capsys):
+    root = str(tmp_path / "results")
+    assert main(["generate", "--config", str(config), "--results", root]) == 0
+    for k in (0, 1):
+        assert main(["fit", "--config", str(config), "--chunk", str(k), "--results", root]) == 0
+    assert main(["aggregate", "--config", str(config), "--results", root]) == 0
+    assert main(["plot", "--config", str(config), "--results", root]) == 0
+    run = tmp_path / "results" / "tiny"
+    with h5py.File(run / "posterior.h5") as f:
+        assert list(f["replicas/index"][...]) == [1, 2, 3]
+        assert "config" in f.attrs and "git_commit" in f.attrs
+    with h5py.File(run / "timing.h5") as f:
+        assert len(f["jobs"]) == 2
+    assert sorted(p.name for p in (run / "plots").iterdir()) == ["bands.png", "loss.png", "pulls.png"]
+    err = capsys.readouterr().err
+    assert "replica 3" in err and "left" in err  # progress in the job log
+
+
+@pytest.mark.parametrize(
+    "body,needle",
+    [
+        ({"fit": {"replicas": 0}}, "key 'fit.replicas'"),
+        ({"cuts": {"q2_min": 1.0}}, "key 'cuts.q2_min'"),
+        ({"fit": {"start": {"uv_b": 3.0}}}, "key 'fit.start.uv_b'"),
+        ({"truth": {"gluon": 1.0}}, "gluon"),
+        ({"parametrisation": {"free": ["g_c"]}}, "key 'parametrisation.free.0'"),
+    ],
+)
+def test_bad_config_one_line(tmp_path, capsys, body, needle):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(body))
+    assert main(["generate", "--config", str(path), "--results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and len(err.splitlines()) == 1
+
+
+def test_fit_without_events_or_chunks(config, tmp_path, capsys):
+    root = str(tmp_path / "empty")
+    assert main(["fit", "--config", str(config), "--chunk", "0", "--results", root]) == 2
+    assert "run 'python -m theory generate" in capsys.readouterr().err
+    assert main(["aggregate", "--config", str(config), "--results", root]) == 2
+    assert "missing fit chunk" in capsys.readouterr().err
+    assert main(["fit", "--config", str(tmp_path / "nope.yaml"), "--chunk", "0"]) == 2
+    assert "cannot read the config" in capsys.readouterr().err
