@@ -41,3 +41,18 @@ def test_bad_cuts_are_named():
         Cuts(y_min=0.9, y_max=0.5)
     with pytest.raises(ValueError, match="x_max"):
         Cuts(x_max=1.5)
+
+
+def test_default_quadrature_is_converged():
+    """sigma from the default grid (48 x 8) against a grid four times finer in each direction."""
+    from theory.config import validate
+    from theory.events import cross_sections
+    from theory.fitting import Theory
+
+    theory = Theory(validate({}))
+    xq, qq, wq = theory.quadrature
+    fine = cut_region_nodes(theory.cuts, S, 192, 32, q2_breaks=(20.25,))
+    for target in (0, 1):
+        coarse = cross_sections(theory, xq, qq, target, theory.truth, theory.tables) @ wq
+        ref = cross_sections(theory, fine[0], fine[1], target, theory.truth, theory.tables) @ fine[2]
+        assert coarse == pytest.approx(ref, rel=1e-9)

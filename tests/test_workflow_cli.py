@@ -41,6 +41,7 @@ def test_generate_fit_aggregate_plot(config, tmp_path, capsys):
         ({"fit": {"start": {"uv_b": 3.0}}}, "key 'fit.start.uv_b'"),
         ({"truth": {"gluon": 1.0}}, "gluon"),
         ({"parametrisation": {"free": ["g_c"]}}, "key 'parametrisation.free.0'"),
+        ({"parametrisation": {"bounds": {"g_a": [-2.0, 0.0]}}}, "bounds of g_a"),
     ],
 )
 def test_bad_config_one_line(tmp_path, capsys, body, needle):

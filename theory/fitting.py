@@ -50,7 +50,8 @@ class Theory:
                 truth[name] = float(value)
             self.truth = np.array([truth[n] for n in NAMES])
             self.truth_param.check(self.truth)
-            self.param = Stats2(kappa=par["kappa"], free=par["free"], fixed={**truth, **par["fixed"]})
+            self.param = Stats2(kappa=par["kappa"], free=par["free"], fixed={**truth, **par["fixed"]},
+                                bounds=par["bounds"])  # fmt: skip
         except ValueError as err:
             raise ConfigError(f"config: {err}") from None
         try:

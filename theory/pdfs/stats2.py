@@ -163,12 +163,15 @@ class Stats2:
         The free parameters (a subset of ``NAMES``, kept in ``NAMES`` order).
     fixed : dict
         Values of the parameters held fixed (default: ``TRUTH``).
+    bounds : dict
+        {name: (low, high)} overriding ``BOUNDS``; a > -1.6 keeps the poles of the moments left
+        of the contour (c = 1.9), b > 0 keeps the shapes integrable.
     """
 
-    def __init__(self, kappa=KAPPA, free=FREE, fixed=None):
+    def __init__(self, kappa=KAPPA, free=FREE, fixed=None, bounds=None):
         if not 0.0 <= kappa <= 2.0:
             raise ValueError(f"kappa = {kappa} must lie in [0, 2] (s = kappa ubar)")
-        unknown = [n for n in list(free) + list(fixed or {}) if n not in NAMES]
+        unknown = [n for n in list(free) + list(fixed or {}) + list(bounds or {}) if n not in NAMES]
         if unknown:
             raise ValueError(f"unknown stats2 parameter {unknown[0]!r}; use one of {', '.join(NAMES)}")
         if not free:
@@ -181,7 +184,13 @@ class Stats2:
             self.values[NAMES.index(name)] = float(value)
         self.truth = np.array(TRUTH)[self.index]
         self.start = np.array(START)[self.index]
-        self.bounds = np.array(BOUNDS)[self.index]
+        all_bounds = np.array(BOUNDS, dtype=float)
+        for name, (lo, hi) in (bounds or {}).items():
+            k = NAMES.index(name)
+            if not lo < hi or (name.endswith("_a") and lo <= -1.6) or (name.endswith("_b") and lo <= 0.0):
+                raise ValueError(f"bounds of {name} [{lo}, {hi}] must be increasing, a > -1.6 and b > 0")
+            all_bounds[k] = (lo, hi)
+        self.bounds = all_bounds[self.index]
 
     @property
     def n_params(self):
