@@ -3,12 +3,14 @@
 # config -> events (p, n) -> fit chunks 0..M-1 -> posterior.h5, timing.h5 -> plots
 # and, beside it, the theory core checked end to end (Les Houches benchmark, F2/FL tables).
 
+import os
+
 from snakemake.utils import min_version
 
 min_version("9.0")
 
 
-configfile: "config/smoke.yaml"
+configfile: os.path.join(workflow.basedir, "config/smoke.yaml")
 
 
 include: "workflow/rules/common.smk"
@@ -16,9 +18,17 @@ include: "workflow/rules/theory.smk"
 include: "workflow/rules/events.smk"
 include: "workflow/rules/fit.smk"
 include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/bench.smk"
 
 
 rule all:
     input:
         theory_targets(),
         fit_targets(),
+
+
+rule planning:
+    """On demand: bench on this cluster and project every cluster's hours (snakemake planning)."""
+    input:
+        [f"{RESULTS}/plan_{cluster}.json" for cluster in ("tinkercliffs", "summit-style", "local")],
+    localrule: True

@@ -167,6 +167,7 @@ def run(n_events=10000, order="nlo", mode="truncated", scheme="vfns", batch=256,
     fg["numba-cpu (1 thread)"] = {"seconds": _best(lambda: backends["numba-cpu"].loss_and_grad(theta1), repeats)}
     numba.set_num_threads(cores)
     fg["numba-cpu"] = {"seconds": _best(lambda: backends["numba-cpu"].loss_and_grad(theta1), repeats)}
+    fg["cached-cpu (batch 1)"] = {"seconds": _best(lambda: backends["cached-cpu"].loss_and_grad(theta1), repeats)}
     secs = _best(lambda: backends["cached-cpu"].loss_and_grad(thetas), repeats)
     fg[f"cached-cpu (batch {batch}, per set)"] = {"seconds": secs / batch}
     cached_fg_batch = secs

@@ -79,6 +79,22 @@ def build_parser():
             sub.add_argument("--chunk", type=_nonnegative_int, required=True, help="chunk index")
         if name == "generate":
             sub.add_argument("--target", choices=("p", "n", "both"), default="both", help="which sample (default both)")
+    planner = commands.add_parser("plan", help="project wall hours and node-hours per cluster and backend")
+    planner.add_argument("--config", required=True, help="run configuration (YAML)")
+    planner.add_argument("--cluster", choices=("tinkercliffs", "summit-style", "local"), required=True)
+    planner.add_argument("--nodes", type=_positive_int, help="nodes (default: 2 tinkercliffs, 1 otherwise)")
+    planner.add_argument("--bench", help="bench JSON (python -m theory bench --json FILE) for times per evaluation")
+    planner.add_argument(
+        "--seconds",
+        action="append",
+        default=[],
+        metavar="BACKEND=S",
+        help="time per loss+gradient evaluation of a backend at the config's events (repeatable)",
+    )
+    planner.add_argument("--evaluations", type=float, help="loss evaluations per replica (default: --pilot or 50)")
+    planner.add_argument("--pilot", help="posterior.h5 of a pilot run: its mean evaluations per replica")
+    planner.add_argument("--efficiency", type=float, default=0.9, help="parallel efficiency assumed (default 0.9)")
+    planner.add_argument("--json", metavar="FILE", help="also write the table as JSON (atomically)")
     bench = commands.add_parser("bench", help="the seed's benchmark tables for every backend, side by side")
     bench.add_argument("--events", type=_positive_int, default=10000, help="events (default 10000)")
     bench.add_argument("--order", choices=ORDERS, default="nlo", help="perturbative order (default nlo)")
@@ -207,6 +223,40 @@ def _bench(args):
     return 0
 
 
+def _plan(args):
+    import os
+
+    from . import config as cfg
+    from . import plan as planner
+
+    try:
+        config = cfg.load(args.config)
+    except cfg.ConfigError as err:
+        raise UsageError(str(err)) from None
+    n_events = config["events"]["p"] + config["events"]["n"]
+    times = {}
+    if args.bench:
+        try:
+            times.update(planner.bench_times(planner.load_bench(args.bench), n_events))
+        except (OSError, KeyError, ValueError) as err:
+            raise UsageError(f"--bench {args.bench}: not a bench result ({err})") from None
+    for item in args.seconds:
+        name, _, value = item.partition("=")
+        try:
+            times[name] = {"seconds": float(value), "threads": 1}
+        except ValueError:
+            raise UsageError(f"--seconds {item!r}: give BACKEND=SECONDS") from None
+    if not times:
+        raise UsageError("give --bench FILE or --seconds BACKEND=S for at least one backend")
+    evaluations = args.evaluations or (planner.pilot_evaluations(args.pilot) if args.pilot else 50.0)
+    result = planner.plan(config, args.cluster, times, evaluations, nodes=args.nodes, efficiency=args.efficiency,
+                          local_cores=len(os.sched_getaffinity(0)))  # fmt: skip
+    print(planner.format_table(result))
+    if args.json:
+        write_json_atomic(args.json, result)
+    return 0
+
+
 def _log(message):
     print(message, file=sys.stderr, flush=True)
 
@@ -225,6 +275,19 @@ def _samples(config, theory, root):
             raise UsageError(f"{path}: no events; run 'python -m theory generate --config ...' first")
         samples[t] = load_events(path, t, theory.cuts, theory.sqrt_s, lumi.get(t))
     return samples
+
+
+def _inject_failure(chunk):
+    """Test hook: with THEORY_FAIL_ONCE=<file>, the first fit job to start creates <file> and
+    fails (exit 1), as a node failure would; retries then find the file and run normally."""
+    import os
+    import pathlib
+
+    marker = os.environ.get("THEORY_FAIL_ONCE")
+    if marker and not pathlib.Path(marker).exists():
+        pathlib.Path(marker).write_text(f"chunk {chunk} failed on purpose\n")
+        _log(f"fit: chunk {chunk} fails on purpose (THEORY_FAIL_ONCE={marker})")
+        raise SystemExit(1)
 
 
 def _workflow(args):
@@ -247,6 +310,7 @@ def _workflow(args):
         elif args.command == "fit":
             from .fitting import Theory, run_chunk
 
+            _inject_failure(args.chunk)
             theory = Theory(config)
             samples = _samples(config, theory, args.results)
             run_chunk(config, args.chunk, samples, paths.chunk_path(config, args.chunk, args.results), log=_log)
@@ -273,6 +337,8 @@ def main(argv=None):
         args = build_parser().parse_args(argv)
         if args.command == "bench":
             return _bench(args)
+        if args.command == "plan":
+            return _plan(args)
         if args.command in ("generate", "fit", "aggregate", "plot"):
             return _workflow(args)
         result = {"evolve": _evolve, "sf": _sf}[args.command](args)

@@ -9,6 +9,10 @@ rule aggregate:
     output:
         posterior=f"{RESULTS}/posterior.h5",
         timing=f"{RESULTS}/timing.h5",
+    params:
+        root=results_root,
+    conda:
+        "../../envs/theory.yaml"
     log:
         f"{RESULTS}/logs/aggregate.log",
     benchmark:
@@ -18,7 +22,7 @@ rule aggregate:
         mem_mb=2000,
         runtime=20,
     shell:
-        "python -m theory aggregate --config {input.config} --results {RESULTS_ROOT} > {log} 2>&1"
+        "python -m theory aggregate --config {input.config} --results {params.root} > {log} 2>&1"
 
 
 rule plot_posterior:
@@ -30,6 +34,10 @@ rule plot_posterior:
         bands=f"{RESULTS}/plots/bands.png",
         pulls=f"{RESULTS}/plots/pulls.png",
         loss=f"{RESULTS}/plots/loss.png",
+    params:
+        root=results_root,
+    conda:
+        "../../envs/theory.yaml"
     log:
         f"{RESULTS}/logs/plot_posterior.log",
     benchmark:
@@ -40,4 +48,4 @@ rule plot_posterior:
         mem_mb=1000,
         runtime=10,
     shell:
-        "python -m theory plot --config {input.config} --results {RESULTS_ROOT} > {log} 2>&1"
+        "python -m theory plot --config {input.config} --results {params.root} > {log} 2>&1"

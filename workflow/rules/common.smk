@@ -1,6 +1,8 @@
 # Config validation (defaults filled in from the schema) and the target lists. File names come
 # from the theory package (theory.paths), so the rules hold few path strings of their own.
 
+from pathlib import Path
+
 from theory import paths as _paths
 from theory.config import ConfigError, validate as _validate
 from theory.fitting import n_chunks as _n_chunks
@@ -20,6 +22,12 @@ wildcard_constraints:
     scheme="ffns[3-6]|vfns",
     target="p|n",
     chunk=r"\d+",
+    cluster="tinkercliffs|summit-style|local",
+
+
+def results_root(wildcards, input):
+    """The results root of a job, from where its resolved config lies (results/<run>/config.yaml)."""
+    return str(Path(input.config).parents[1])
 
 
 def write_resolved_config(cfg, path):

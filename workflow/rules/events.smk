@@ -26,6 +26,10 @@ rule generate_events:
         config=f"{RESULTS}/config.yaml",
     output:
         events=f"{RESULTS}/events/{{target}}.h5",
+    params:
+        root=results_root,
+    conda:
+        "../../envs/theory.yaml"
     log:
         f"{RESULTS}/logs/generate_events_{{target}}.log",
     benchmark:
@@ -36,4 +40,4 @@ rule generate_events:
         runtime=20,
     shell:
         "python -m theory generate --config {input.config} --target {wildcards.target}"
-        " --results {RESULTS_ROOT} > {log} 2>&1"
+        " --results {params.root} > {log} 2>&1"

@@ -7,6 +7,10 @@ rule fit_chunk:
         unpack(fit_inputs),
     output:
         chunk=f"{RESULTS}/fits/chunk_{{chunk}}.h5",
+    params:
+        root=results_root,
+    conda:
+        "../../envs/theory.yaml"
     log:
         f"{RESULTS}/logs/fit_chunk_{{chunk}}.log",
     benchmark:
@@ -17,4 +21,4 @@ rule fit_chunk:
         runtime=60,
     shell:
         "NUMBA_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} python -m theory fit --config {input.config}"
-        " --chunk {wildcards.chunk} --results {RESULTS_ROOT} > {log} 2>&1"
+        " --chunk {wildcards.chunk} --results {params.root} > {log} 2>&1"

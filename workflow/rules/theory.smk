@@ -8,6 +8,8 @@ rule evolve_lha:
         table=f"{RESULTS}/theory/lha_{{order}}_{{scheme}}.json",
     params:
         x=" ".join(str(x) for x in config["lha"]["x"]),
+    conda:
+        "../../envs/theory.yaml"
     log:
         f"{RESULTS}/logs/evolve_lha_{{order}}_{{scheme}}.log",
     benchmark:
@@ -29,9 +31,11 @@ rule compare_lha:
             order=config["lha"]["orders"],
             scheme=config["lha"]["schemes"],
         ),
-        reference="data/refdata/lha_evolution.json",
+        reference=os.path.join(workflow.basedir, "data/refdata/lha_evolution.json"),
     output:
         check=f"{RESULTS}/theory/lha_check.json",
+    conda:
+        "../../envs/theory.yaml"
     log:
         f"{RESULTS}/logs/compare_lha.log",
     benchmark:
@@ -55,6 +59,8 @@ rule structure_functions:
         mode=config["theory"]["mode"],
         q2=config["sf"]["q2"],
         x=" ".join(str(x) for x in config["sf"]["x"]),
+    conda:
+        "../../envs/theory.yaml"
     log:
         f"{RESULTS}/logs/structure_functions_{{target}}.log",
     benchmark:

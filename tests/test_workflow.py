@@ -1,0 +1,142 @@
+"""The Snakemake workflow tested like code: DAGs per config switch, lint, retries, restarts, Slurm."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+import pytest
+import yaml
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", os.path.join(REPO, "Snakefile")]
+TINY = {"run": "tiny", "events": {"p": 300, "n": 300}, "fit": {"replicas": 4, "chunk_size": 2}}
+
+
+def _snakemake(*args, cwd=REPO, env=None, timeout=900, check=True):
+    proc = subprocess.run([*SNAKEMAKE, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})  # fmt: skip
+    if check:
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+def _job_counts(output):
+    table = output[output.index("Job stats:") :]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+def _tiny_config(tmp_path, **extra):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump({**TINY, **extra}))
+    return str(path)
+
+
+def test_smoke_dag(tmp_path):
+    out = _snakemake("-n", "--profile", os.path.join(REPO, "profiles/local"), "--directory", str(tmp_path)).stdout
+    counts = _job_counts(out)
+    assert counts["fit_chunk"] == 3 and counts["generate_events"] == 2 and counts["aggregate"] == 1
+    assert counts["evolve_lha"] == 4
+
+
+def test_stats2_dag_on_tinkercliffs_without_a_cluster(tmp_path):
+    profile = os.path.join(REPO, "profiles/tinkercliffs")
+    stats2 = os.path.join(REPO, "config/stats2.yaml")
+    out = _snakemake(
+        "-n", "--profile", profile, "--configfile", stats2, env={"SNAKEMAKE_SLURM_ACCOUNT": "test-alloc"}
+    ).stdout
+    counts = _job_counts(out)
+    assert counts["fit_chunk"] == 21  # 2,561 fits in chunks of 128
+    assert "slurm_partition=normal_q" in out and "slurm_account=test-alloc" in out
+
+
+def test_event_files_skip_generation(tmp_path):
+    for t in ("p", "n"):
+        (tmp_path / f"{t}.csv").write_text("x,Q2\n0.01,10\n0.02,20\n")
+    cfg = _tiny_config(tmp_path, events={"files": {"p": str(tmp_path / "p.csv"), "n": str(tmp_path / "n.csv")},
+                                         "lumi": {"p": 1.0, "n": 1.0}})  # fmt: skip
+    out = _snakemake("-n", "--configfile", cfg, "--directory", str(tmp_path), "--cores", "1").stdout
+    counts = _job_counts(out)
+    assert "generate_events" not in counts and counts["fit_chunk"] == 3
+
+
+def test_bad_config_stops_before_any_job(tmp_path):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(yaml.safe_dump({"fit": {"replicas": -3}}))
+    proc = _snakemake("-n", "--configfile", str(cfg), "--directory", str(tmp_path), "--cores", "1", check=False)
+    assert proc.returncode != 0
+    assert "error: config: key 'fit.replicas'" in proc.stdout + proc.stderr
+
+
+def test_lint_clean():
+    proc = _snakemake("--lint", check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_failed_chunk_is_retried(tmp_path):
+    marker = tmp_path / "failed-once"
+    cfg = _tiny_config(tmp_path)
+    _snakemake("--profile", os.path.join(REPO, "profiles/local"), "--configfile", cfg, "--directory", str(tmp_path),
+               "--retries", "1", env={"THEORY_FAIL_ONCE": str(marker)})  # fmt: skip
+    assert marker.exists()
+    with h5py.File(tmp_path / "results/tiny/posterior.h5") as f:
+        assert list(f["replicas/index"][...]) == [1, 2, 3, 4]
+
+
+def _datasets(path):
+    out = {}
+    with h5py.File(path) as f:
+        f.visititems(lambda name, obj: out.__setitem__(name, obj[...]) if isinstance(obj, h5py.Dataset) else None)
+    return out
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_without_redoing_chunks(tmp_path):
+    """SIGKILL a fit job, then Snakemake; the rerun keeps finished chunks and gives the same posterior."""
+    killed, clean = tmp_path / "killed", tmp_path / "clean"
+    for d in (killed, clean):
+        d.mkdir()
+    cfg = _tiny_config(tmp_path)
+    args = ["--profile", os.path.join(REPO, "profiles/local"), "--configfile", cfg, "--cores", "1"]
+    proc = subprocess.Popen([*SNAKEMAKE, *args, "--directory", str(killed)], cwd=REPO, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    first = killed / "results/tiny/fits/chunk_0.h5"
+    deadline = time.time() + 600
+    victim = None
+    while time.time() < deadline and victim is None:
+        if first.exists():
+            out = subprocess.run(["pgrep", "-f", "theory fit .*--chunk [12]"], capture_output=True, text=True).stdout
+            victim = int(out.split()[0]) if out.strip() else None
+        time.sleep(0.2)
+    assert victim is not None, "no second fit job seen"
+    os.kill(victim, signal.SIGKILL)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    stamp = first.stat().st_mtime_ns
+    _snakemake("--unlock", *args, "--directory", str(killed))
+    _snakemake(*args, "--directory", str(killed))
+    assert first.stat().st_mtime_ns == stamp  # chunk 0 was not redone
+    _snakemake(*args, "--directory", str(clean))
+    a, b = _datasets(killed / "results/tiny/posterior.h5"), _datasets(clean / "results/tiny/posterior.h5")
+    assert a.keys() == b.keys()
+    for key in a:
+        if a[key].dtype.kind in "fi":
+            assert np.array_equal(a[key], b[key], equal_nan=True), key
+
+
+@pytest.mark.needs_slurm
+def test_smoke_workflow_through_slurm(tmp_path):
+    cfg = _tiny_config(tmp_path)
+    proc = _snakemake("--profile", os.path.join(REPO, "profiles/ci-slurm"), "--configfile", cfg, "--directory",
+                      str(tmp_path), timeout=1200)  # fmt: skip
+    with h5py.File(tmp_path / "results/tiny/posterior.h5") as f:
+        assert f.attrs["n_replicas"] == 4 and f.attrs["n_converged"] >= 3
+    with h5py.File(tmp_path / "results/tiny/timing.h5") as f:
+        assert len(f["jobs"]) == 3
+    submitted = re.findall(r"SLURM jobid (\d+)", proc.stdout + proc.stderr)
+    assert len(submitted) >= 6, "the jobs did not go through Slurm"  # events 2, fits 3, aggregate 1
