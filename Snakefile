@@ -1,6 +1,7 @@
 # Event-level PDF fits to inclusive DIS on HPC clusters.
 #
-# config -> events (p, n) -> fit chunks 0..M-1 -> posterior.h5, timing.h5 -> plots
+# config -> events (p, n) -> tables (kernel) -> fit chunks 0..M-1 -> posterior.h5, timing.h5
+# -> plots, report
 # and, beside it, the theory core checked end to end (Les Houches benchmark, F2/FL tables).
 
 import os
@@ -16,6 +17,7 @@ configfile: os.path.join(workflow.basedir, "config/smoke.yaml")
 include: "workflow/rules/common.smk"
 include: "workflow/rules/theory.smk"
 include: "workflow/rules/events.smk"
+include: "workflow/rules/tables.smk"
 include: "workflow/rules/fit.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/bench.smk"

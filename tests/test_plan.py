@@ -11,7 +11,8 @@ from theory.plan import bench_times, plan
 
 def test_projection_arithmetic():
     cfg = validate({"fit": {"replicas": 2560, "chunk_size": 128}})
-    result = plan(cfg, "tinkercliffs", {"numba-cpu": {"seconds": 0.1, "threads": 16}}, 40, nodes=2, efficiency=0.8)
+    result = plan(cfg, "tinkercliffs", {"numba-cpu": {"seconds": 0.1, "threads": 16}}, 40, nodes=2, efficiency=0.8,
+                  overhead=0.0)  # fmt: skip
     row = result["rows"][0]
     assert result["fits"] == 2561 and row["jobs"] == 21 and row["slots"] == 16 and row["waves"] == 2
     assert row["wall_hours"] == pytest.approx(2 * 128 * 40 * 0.1 / 0.8 / 3600)

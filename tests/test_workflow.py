@@ -111,7 +111,13 @@ def test_killed_run_resumes_without_redoing_chunks(tmp_path):
     while time.time() < deadline and victim is None:
         if first.exists():
             out = subprocess.run(["pgrep", "-f", "theory fit .*--chunk [12]"], capture_output=True, text=True).stdout
-            victim = int(out.split()[0]) if out.strip() else None
+            for pid in map(int, out.split()):
+                try:  # only this run's jobs: their working directory is ours
+                    if os.readlink(f"/proc/{pid}/cwd") == str(killed):
+                        victim = pid
+                        break
+                except OSError:
+                    continue
         time.sleep(0.2)
     assert victim is not None, "no second fit job seen"
     os.kill(victim, signal.SIGKILL)
@@ -131,12 +137,12 @@ def test_killed_run_resumes_without_redoing_chunks(tmp_path):
 
 @pytest.mark.needs_slurm
 def test_smoke_workflow_through_slurm(tmp_path):
-    cfg = _tiny_config(tmp_path)
-    proc = _snakemake("--profile", os.path.join(REPO, "profiles/ci-slurm"), "--configfile", cfg, "--directory",
-                      str(tmp_path), timeout=1200)  # fmt: skip
-    with h5py.File(tmp_path / "results/tiny/posterior.h5") as f:
-        assert f.attrs["n_replicas"] == 4 and f.attrs["n_converged"] >= 3
-    with h5py.File(tmp_path / "results/tiny/timing.h5") as f:
+    """The README's smoke workflow, every non-local job submitted to the CI's Slurm."""
+    proc = _snakemake("--profile", os.path.join(REPO, "profiles/ci-slurm"), "--directory", str(tmp_path), timeout=1200)
+    with h5py.File(tmp_path / "results/smoke/posterior.h5") as f:
+        assert f.attrs["n_replicas"] == 8 and f.attrs["n_converged"] >= 6
+    with h5py.File(tmp_path / "results/smoke/timing.h5") as f:
         assert len(f["jobs"]) == 3
+    assert (tmp_path / "results/smoke/report.html").is_file()
     submitted = re.findall(r"SLURM jobid (\d+)", proc.stdout + proc.stderr)
-    assert len(submitted) >= 6, "the jobs did not go through Slurm"  # events 2, fits 3, aggregate 1
+    assert len(submitted) >= 12, "the jobs did not go through Slurm"  # theory 6, events 2, tables 1, fits 3

@@ -22,13 +22,18 @@ def test_generate_fit_aggregate_plot(config, tmp_path, capsys):
         assert main(["fit", "--config", str(config), "--chunk", str(k), "--results", root]) == 0
     assert main(["aggregate", "--config", str(config), "--results", root]) == 0
     assert main(["plot", "--config", str(config), "--results", root]) == 0
+    assert main(["report", "--config", str(config), "--results", root]) == 0
+    assert main(["lhapdf", "--config", str(config), "--results", root]) == 0
     run = tmp_path / "results" / "tiny"
+    page = (run / "report.html").read_text()
+    assert "Closure" in page and "data:image/png;base64" in page
+    assert len(list((run / "lhapdf" / "theory_tiny").glob("*.dat"))) == 4  # mean + 3 replicas
     with h5py.File(run / "posterior.h5") as f:
         assert list(f["replicas/index"][...]) == [1, 2, 3]
         assert "config" in f.attrs and "git_commit" in f.attrs
     with h5py.File(run / "timing.h5") as f:
         assert len(f["jobs"]) == 2
-    assert sorted(p.name for p in (run / "plots").iterdir()) == ["bands.png", "loss.png", "pulls.png"]
+    assert sorted(p.name for p in (run / "plots").iterdir()) == ["bands.png", "loss.png", "pulls.png", "timing.png"]
     err = capsys.readouterr().err
     assert "replica 3" in err and "left" in err  # progress in the job log
 

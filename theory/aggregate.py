@@ -15,7 +15,8 @@ photon-weighted sums p_dis = (4 u+ + d+ + s+)/9 and n_dis = (4 d+ + u+ + s+)/9 t
 F2^n measure at LO.
 
 ``timing.h5``: dataset ``jobs`` (compound; ``pandas.DataFrame(h5py.File(f)["jobs"][...])``)
-with chunk, host, backend, threads, replicas, evaluations, wall_s, cpu_s, s_per_evaluation.
+with chunk, host, backend, threads, replicas, evaluations, wall_s, cpu_s, s_per_evaluation,
+start_epoch, end_epoch (Unix seconds: a Gantt chart of the jobs).
 """
 
 import json
@@ -73,13 +74,15 @@ def pdf_values(theory, thetas_full, x, q2):
     return out
 
 
-def read_chunks(paths):
+def read_chunks(paths, log=None):
     import h5py
 
     rows = {k: [] for k in ("replica", "params", "loss", "status", "iterations", "evaluations", "message")}
     jobs = []
     names = None
-    for path in paths:
+    for done, path in enumerate(paths, start=1):
+        if log and (done % max(1, len(paths) // 10) == 0 or done == len(paths)):
+            log(f"aggregate: read {done}/{len(paths)} chunks")
         with h5py.File(path, "r") as f:
             for key in rows:
                 data = f[key][...]
@@ -89,7 +92,8 @@ def read_chunks(paths):
                 "chunk": int(f.attrs["chunk"]), "host": str(f.attrs["host"]), "backend": str(f.attrs["backend"]),
                 "threads": int(f.attrs["threads"]), "replicas": len(f["replica"]),
                 "evaluations": int(f["evaluations"][...].sum()), "wall_s": float(f.attrs["wall_s"]),
-                "cpu_s": float(f.attrs["cpu_s"]),
+                "cpu_s": float(f.attrs["cpu_s"]), "start": float(f.attrs.get("started_epoch", np.nan)),
+                "end": float(f.attrs.get("finished_epoch", np.nan)),
             })  # fmt: skip
     merged = {k: np.concatenate(v) for k, v in rows.items()}
     order = np.argsort(merged["replica"])
@@ -118,7 +122,7 @@ def aggregate(config, chunk_files, posterior_file, timing_file, log=print):
         )
     t0 = time.perf_counter()
     theory = Theory(config)
-    rows, jobs, names = read_chunks(chunk_files)
+    rows, jobs, names = read_chunks(chunk_files, log)
     expected = np.arange(config["fit"]["replicas"] + 1)
     if not np.array_equal(rows["replica"], expected):
         raise ValueError(f"chunks hold replicas {rows['replica'].tolist()[:5]}..., not 0..{expected[-1]}")
@@ -183,12 +187,14 @@ def _posterior(f, rows, full, boot, central, ok, mean, cov, names, theory, x, q2
 
 def _timing(f, jobs):
     fields = [("chunk", "i8"), ("host", "S64"), ("backend", "S32"), ("threads", "i8"), ("replicas", "i8"),
-              ("evaluations", "i8"), ("wall_s", "f8"), ("cpu_s", "f8"), ("s_per_evaluation", "f8")]  # fmt: skip
+              ("evaluations", "i8"), ("wall_s", "f8"), ("cpu_s", "f8"), ("s_per_evaluation", "f8"),
+              ("start_epoch", "f8"), ("end_epoch", "f8")]  # fmt: skip
     dtype = np.dtype(fields)
     table = np.zeros(len(jobs), dtype=dtype)
     for i, j in enumerate(sorted(jobs, key=lambda j: j["chunk"])):
         table[i] = (j["chunk"], j["host"].encode()[:64], j["backend"].encode()[:32], j["threads"], j["replicas"],
-                    j["evaluations"], j["wall_s"], j["cpu_s"], j["wall_s"] / max(1, j["evaluations"]))  # fmt: skip
+                    j["evaluations"], j["wall_s"], j["cpu_s"], j["wall_s"] / max(1, j["evaluations"]), j["start"],
+                    j["end"])  # fmt: skip
     f.create_dataset("jobs", data=table)
 
 

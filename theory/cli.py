@@ -69,6 +69,9 @@ def build_parser():
     _common(sf)
     sf.add_argument("--target", choices=("p", "n"), default="p", help="target nucleon (default p)")
     for name, text in (("generate", "generate the event samples of a config"),
+                       ("tables", "build the cached kernel of the run's events once (tables/kernel.h5)"),
+                       ("lhapdf", "export posterior.h5 as an LHAPDF6 set (member 0 = mean)"),
+                       ("report", "one HTML page: bands, closure, timing, bench and plan tables"),
                        ("fit", "fit one chunk of bootstrap replicas"),
                        ("aggregate", "merge fit chunks into posterior.h5 and timing.h5"),
                        ("plot", "plot bands, pulls and losses from posterior.h5")):  # fmt: skip
@@ -94,6 +97,7 @@ def build_parser():
     planner.add_argument("--evaluations", type=float, help="loss evaluations per replica (default: --pilot or 50)")
     planner.add_argument("--pilot", help="posterior.h5 of a pilot run: its mean evaluations per replica")
     planner.add_argument("--efficiency", type=float, default=0.9, help="parallel efficiency assumed (default 0.9)")
+    planner.add_argument("--overhead", type=float, default=10.0, help="seconds of start-up per job (default 10)")
     planner.add_argument("--json", metavar="FILE", help="also write the table as JSON (atomically)")
     bench = commands.add_parser("bench", help="the seed's benchmark tables for every backend, side by side")
     bench.add_argument("--events", type=_positive_int, default=10000, help="events (default 10000)")
@@ -250,7 +254,7 @@ def _plan(args):
         raise UsageError("give --bench FILE or --seconds BACKEND=S for at least one backend")
     evaluations = args.evaluations or (planner.pilot_evaluations(args.pilot) if args.pilot else 50.0)
     result = planner.plan(config, args.cluster, times, evaluations, nodes=args.nodes, efficiency=args.efficiency,
-                          local_cores=len(os.sched_getaffinity(0)))  # fmt: skip
+                          local_cores=len(os.sched_getaffinity(0)), overhead=args.overhead)  # fmt: skip
     print(planner.format_table(result))
     if args.json:
         write_json_atomic(args.json, result)
@@ -313,7 +317,15 @@ def _workflow(args):
             _inject_failure(args.chunk)
             theory = Theory(config)
             samples = _samples(config, theory, args.results)
-            run_chunk(config, args.chunk, samples, paths.chunk_path(config, args.chunk, args.results), log=_log)
+            tables = paths.kernel_path(config, args.results)
+            run_chunk(config, args.chunk, samples, paths.chunk_path(config, args.chunk, args.results), log=_log,
+                      tables=tables if tables.is_file() else None)  # fmt: skip
+        elif args.command == "tables":
+            from .fitting import Theory, build_tables
+
+            theory = Theory(config)
+            build_tables(config, _samples(config, theory, args.results), paths.kernel_path(config, args.results),
+                         log=_log)  # fmt: skip
         elif args.command == "aggregate":
             from .aggregate import aggregate
             from .fitting import n_chunks
@@ -321,6 +333,18 @@ def _workflow(args):
             chunks = [paths.chunk_path(config, k, args.results) for k in range(n_chunks(config))]
             aggregate(config, chunks, paths.posterior_path(config, args.results),
                       paths.timing_path(config, args.results), log=_log)  # fmt: skip
+        elif args.command == "lhapdf":
+            from .lhapdf import export
+
+            export(config, paths.posterior_path(config, args.results), paths.run_dir(config, args.results) / "lhapdf",
+                   log=_log)  # fmt: skip
+        elif args.command == "report":
+            from .report import build
+
+            out = build(
+                config, paths.run_dir(config, args.results), paths.run_dir(config, args.results) / "report.html"
+            )
+            _log(f"report: {out}")
         elif args.command == "plot":
             from .plots import plot_all
 
@@ -339,7 +363,7 @@ def main(argv=None):
             return _bench(args)
         if args.command == "plan":
             return _plan(args)
-        if args.command in ("generate", "fit", "aggregate", "plot"):
+        if args.command in ("generate", "tables", "fit", "aggregate", "plot", "lhapdf", "report"):
             return _workflow(args)
         result = {"evolve": _evolve, "sf": _sf}[args.command](args)
     except UsageError as err:

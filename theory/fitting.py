@@ -11,7 +11,8 @@ Chunk file ``fits/chunk_<k>.h5`` (written atomically): datasets ``replica`` (int
 ``params`` [n, P], ``loss``, ``status`` (0 converged, 1 iteration limit, 2 abnormal, 3 error),
 ``message`` (str), ``iterations``, ``evaluations``, ``wall_s``, ``cpu_s``; attributes
 ``chunk``, ``chunk_size``, ``seed``, ``backend``, ``host``, ``threads``, ``names`` (JSON),
-``config`` (JSON), ``versions`` (JSON), ``created``, ``wall_s``, ``cpu_s``.
+``config`` (JSON), ``versions`` (JSON), ``created``, ``wall_s``, ``cpu_s``, ``started_epoch``,
+``finished_epoch`` (Unix seconds).
 """
 
 import json
@@ -172,8 +173,26 @@ def write_chunk(path, rows, attrs):
             f.attrs[key] = value
 
 
-def run_chunk(config, chunk, samples, out_path, log=print):
-    """Fit one chunk of replicas and write its file. Returns the rows."""
+def build_tables(config, samples, out_path, log=print):
+    """Build the cached kernel of a run's events once (tables/kernel.h5), for every fit job."""
+    from .backends.cached import CachedKernel
+    from .kernel_io import save_kernel
+
+    theory = Theory(config)
+    problem = theory.problem(samples)
+    t0 = time.perf_counter()
+    kernel = CachedKernel(problem)
+    seconds = time.perf_counter() - t0
+    save_kernel(out_path, kernel, problem, build_seconds=seconds)
+    log(f"tables: kernel of {problem.n_events} events x {kernel.M} reals built in {seconds:.2f} s, "
+        f"{kernel.nbytes / 1e6:.1f} MB -> {out_path}")  # fmt: skip
+
+
+def run_chunk(config, chunk, samples, out_path, log=print, tables=None):
+    """Fit one chunk of replicas and write its file. Returns the rows.
+
+    ``tables``: a kernel file from ``build_tables`` for the cached backends (else built here).
+    """
     import numba
 
     from .backends import make_backend
@@ -185,9 +204,15 @@ def run_chunk(config, chunk, samples, out_path, log=print):
     if not 0 <= chunk < total:
         raise ConfigError(f"--chunk {chunk} is out of range: this config has chunks 0..{total - 1}")
     problem = theory.problem(samples)
-    t0, c0 = time.perf_counter(), time.process_time()
-    backend = make_backend(fit["backend"], problem)
-    log(f"chunk {chunk}: backend {fit['backend']} ready in {time.perf_counter() - t0:.2f} s")
+    t0, c0, started = time.perf_counter(), time.process_time(), time.time()
+    options = {}
+    if tables is not None and fit["backend"].startswith("cached"):
+        from .kernel_io import load_kernel
+
+        options["kernel"] = load_kernel(tables, problem)
+    backend = make_backend(fit["backend"], problem, **options)
+    source = f"kernel from {tables}" if options else "built here"
+    log(f"chunk {chunk}: backend {fit['backend']} ready in {time.perf_counter() - t0:.2f} s ({source})")
     start = theory.start()
     bounds = [tuple(b) for b in theory.param.bounds]
     sizes = (len(samples["p"]), len(samples["n"]))
@@ -216,6 +241,8 @@ def run_chunk(config, chunk, samples, out_path, log=print):
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "wall_s": time.perf_counter() - t0,
         "cpu_s": time.process_time() - c0,
+        "started_epoch": started,
+        "finished_epoch": time.time(),
     }
     write_chunk(out_path, rows, attrs)
     return rows

@@ -19,6 +19,10 @@ def events_path(config, target, root="results"):
     return run_dir(config, root) / "events" / f"{target}.h5"
 
 
+def kernel_path(config, root="results"):
+    return run_dir(config, root) / "tables" / "kernel.h5"
+
+
 def chunk_path(config, chunk, root="results"):
     return run_dir(config, root) / "fits" / f"chunk_{chunk}.h5"
 

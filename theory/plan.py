@@ -3,7 +3,8 @@
     fits        = replicas + 1 (the central fit)
     jobs        = ceil(fits / chunk_size)            (one Slurm job per chunk)
     t_replica   = evaluations_per_replica x t_evaluation(backend, events)
-    t_job       = chunk_size x t_replica              (replicas of a chunk run one after another)
+    t_job       = chunk_size x t_replica + overhead   (replicas of a chunk run one after another;
+                                                   overhead: start-up, Numba cache, kernel build)
     slots       = nodes x (cores_per_node / threads_per_job)   CPU backends
                 = nodes x gpus_per_node x jobs_per_gpu         GPU backends
     wall        = ceil(jobs / slots) x t_job / efficiency
@@ -44,7 +45,8 @@ def bench_times(bench, n_events):
     return out
 
 
-def plan(config, cluster, times, evaluations, nodes=None, efficiency=0.9, jobs_per_gpu=1, local_cores=None):
+def plan(config, cluster, times, evaluations, nodes=None, efficiency=0.9, jobs_per_gpu=1, local_cores=None,
+         overhead=10.0):  # fmt: skip
     """Projected table rows for every backend of ``times`` ({backend: {seconds, threads}})."""
     spec = CLUSTERS[cluster]
     nodes = nodes or spec["default_nodes"]
@@ -59,16 +61,17 @@ def plan(config, cluster, times, evaluations, nodes=None, efficiency=0.9, jobs_p
             continue
         threads = t.get("threads", 1)
         slots = nodes * spec["gpus_per_node"] * jobs_per_gpu if gpu else nodes * max(1, cores // threads)
-        t_job = min(chunk, fits) * evaluations * t["seconds"]
+        t_job = min(chunk, fits) * evaluations * t["seconds"] + overhead
         waves = math.ceil(jobs / slots)
         wall_h = waves * t_job / efficiency / 3600.0
         best_chunk = math.ceil(fits / slots)  # one wave that fills every slot
-        best_wall_h = best_chunk * evaluations * t["seconds"] / efficiency / 3600.0
+        best_wall_h = (best_chunk * evaluations * t["seconds"] + overhead) / efficiency / 3600.0
         rows.append({
             "backend": backend, "seconds_per_evaluation": t["seconds"], "evaluations_per_replica": evaluations,
             "threads_per_job": threads, "jobs": jobs, "slots": slots, "waves": waves, "wall_hours": wall_h,
             "node_hours": wall_h * nodes, "gpu_hours": wall_h * nodes * spec["gpus_per_node"] if gpu else 0.0,
-            "efficiency": efficiency, "suggested_chunk_size": best_chunk, "wall_hours_at_suggested": best_wall_h,
+            "efficiency": efficiency, "overhead_s": overhead, "suggested_chunk_size": best_chunk,
+            "wall_hours_at_suggested": best_wall_h,
         })  # fmt: skip
     return {"cluster": cluster, "description": spec["description"], "nodes": nodes, "fits": fits,
             "chunk_size": chunk, "rows": rows}  # fmt: skip

@@ -20,7 +20,7 @@ def make_backend(name, problem, **options):
     if name == "numpy-loop":
         from .numpy_backends import NumpyLoop
 
-        return NumpyLoop(problem)
+        return NumpyLoop(problem, **options)
     if name == "numpy-vectorized":
         from .numpy_backends import NumpyVectorized
 
@@ -28,11 +28,11 @@ def make_backend(name, problem, **options):
     if name == "numba-cpu":
         from .numba_cpu import NumbaCPU
 
-        return NumbaCPU(problem)
+        return NumbaCPU(problem, **options)
     if name == "numba-cuda":
         from .cuda import NumbaCUDA
 
-        return NumbaCUDA(problem)
+        return NumbaCUDA(problem, **options)
     if name == "cached-cpu":
         from .cached import CachedCPU
 

@@ -14,7 +14,8 @@ class Backend:
 
     name = "base"
 
-    def __init__(self, problem):
+    def __init__(self, problem, kernel=None):
+        # ``kernel`` is used by the cached backends; the direct ones compute theirs on the fly
         self.problem = problem
         self.evaluations = 0
 

@@ -133,7 +133,7 @@ class NumpyVectorized(Backend):
 
     name = "numpy-vectorized"
 
-    def __init__(self, problem, chunk=256):
+    def __init__(self, problem, chunk=256, kernel=None):
         super().__init__(problem)
         self.chunk = int(chunk)
 

@@ -42,12 +42,20 @@ def fit_chunks():
     return [str(_paths.chunk_path(config, k, RESULTS_ROOT)) for k in range(_n_chunks(config))]
 
 
-def fit_inputs(wildcards):
+def event_inputs(wildcards):
     """The resolved config and the two event samples (generated unless files are configured)."""
     files = config["events"].get("files", {})
     inputs = {"config": f"{RESULTS}/config.yaml"}
     for t in ("p", "n"):
         inputs[t] = files.get(t) or f"{RESULTS}/events/{t}.h5"
+    return inputs
+
+
+def fit_inputs(wildcards):
+    """Events plus, for the cached backends, the shared kernel (built once by build_tables)."""
+    inputs = event_inputs(wildcards)
+    if config["fit"]["backend"].startswith("cached"):
+        inputs["kernel"] = f"{RESULTS}/tables/kernel.h5"
     return inputs
 
 
@@ -60,6 +68,6 @@ def theory_targets():
 
 def fit_targets():
     """Posterior, timing and plots of the fit stages."""
-    return [f"{RESULTS}/posterior.h5", f"{RESULTS}/timing.h5"] + [
+    return [f"{RESULTS}/posterior.h5", f"{RESULTS}/timing.h5", f"{RESULTS}/report.html"] + [
         f"{RESULTS}/plots/{name}.png" for name in ("bands", "pulls", "loss")
     ]

@@ -19,6 +19,7 @@ rule fit_chunk:
     resources:
         mem_mb=2000,  # the cached kernel: 600 reals/event, 4.8 kB per event -> 48 MB per 10K events
         runtime=60,
+        gpu=1 if "cuda" in config["fit"]["backend"] else 0,  # one GPU per job for the CUDA backends
     shell:
         "NUMBA_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} python -m theory fit --config {input.config}"
         " --chunk {wildcards.chunk} --results {params.root} > {log} 2>&1"

@@ -1,0 +1,24 @@
+# Stage 2: the theory tables the fits need, built once per event set and shared by every job.
+
+
+rule build_tables:
+    """The cached Mellin kernel of the run's events and normalisation nodes (tables/kernel.h5)."""
+    input:
+        unpack(event_inputs),
+    output:
+        kernel=f"{RESULTS}/tables/kernel.h5",
+    params:
+        root=results_root,
+    conda:
+        "../../envs/theory.yaml"
+    log:
+        f"{RESULTS}/logs/build_tables.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/build_tables.tsv"
+    threads: 2  # Numba prange over events
+    resources:
+        mem_mb=3000,  # 4.8 kB per event (600 reals) plus the build's temporaries
+        runtime=20,
+    shell:
+        "NUMBA_NUM_THREADS={threads} python -m theory tables --config {input.config} --results {params.root}"
+        " > {log} 2>&1"
