@@ -152,4 +152,4 @@ def test_cuda_kernels_compile_to_ptx_for_sm80():
         """,
         NUMBA_ENABLE_CUDASIM="0",
     )
-    assert out.count("\n") == 4
+    assert out.count("\n") == 3

@@ -10,6 +10,18 @@ LABELS = {
 }  # fmt: skip
 
 
+def _save(fig, path):
+    """Write a figure atomically and close it."""
+    import matplotlib.pyplot as plt
+
+    from .atomic import atomic_path
+
+    with atomic_path(path, ".png") as tmp:
+        fig.savefig(tmp, format="png", dpi=90)
+    plt.close(fig)
+    return path
+
+
 def plot_all(posterior_file, out_dir):
     """Write bands.png, pulls.png and loss.png into ``out_dir``; returns their paths."""
     import pathlib
@@ -19,8 +31,6 @@ def plot_all(posterior_file, out_dir):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from .atomic import atomic_path
 
     out = pathlib.Path(out_dir)
     paths = []
@@ -41,10 +51,7 @@ def plot_all(posterior_file, out_dir):
                 ax.set_xlabel("x")
         axes[0, 0].legend(fontsize=8)
         fig.tight_layout()
-        with atomic_path(out / "bands.png", ".png") as tmp:
-            fig.savefig(tmp, format="png", dpi=90)
-        plt.close(fig)
-        paths.append(out / "bands.png")
+        paths.append(_save(fig, out / "bands.png"))
 
         ok = f["replicas/status"][...] == 0
         params = f["replicas/params"][...][ok]
@@ -59,10 +66,7 @@ def plot_all(posterior_file, out_dir):
         ax.set_ylabel("(mean - truth) / std")
         ax.set_title(f"parameter pulls over {ok.sum()} converged replicas", fontsize=9)
         fig.tight_layout()
-        with atomic_path(out / "pulls.png", ".png") as tmp:
-            fig.savefig(tmp, format="png", dpi=90)
-        plt.close(fig)
-        paths.append(out / "pulls.png")
+        paths.append(_save(fig, out / "pulls.png"))
 
         fig, ax = plt.subplots(figsize=(6, 3.5))
         loss = f["replicas/loss"][...][ok]
@@ -70,8 +74,5 @@ def plot_all(posterior_file, out_dir):
         ax.set_xlabel("loss - median")
         ax.set_title(f"loss at the minimum, {len(params)} replicas", fontsize=9)
         fig.tight_layout()
-        with atomic_path(out / "loss.png", ".png") as tmp:
-            fig.savefig(tmp, format="png", dpi=90)
-        plt.close(fig)
-        paths.append(out / "loss.png")
+        paths.append(_save(fig, out / "loss.png"))
     return paths

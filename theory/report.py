@@ -21,7 +21,7 @@ def gantt(timing_file, out_png):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .atomic import atomic_path
+    from .plots import _save
 
     with h5py.File(timing_file, "r") as f:
         jobs = f["jobs"][...]
@@ -35,9 +35,7 @@ def gantt(timing_file, out_png):
     ax.set_ylabel("fit chunk")
     ax.set_title(f"{len(jobs)} fit jobs on {len(colours)} host(s)", fontsize=9)
     fig.tight_layout()
-    with atomic_path(out_png, ".png") as tmp:
-        fig.savefig(tmp, format="png", dpi=90)
-    plt.close(fig)
+    _save(fig, out_png)
 
 
 def _img(path):

@@ -29,7 +29,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .anomalous_dimensions import harmonic_sums, lo, nlo
+from .anomalous_dimensions import gammas, harmonic_sums
 from .coefficients import c2g_nlo, c2q_nlo, cLg_nlo, cLq_nlo
 from .constants import ALPHA_EM, CHARGES2, HBARC2_NB
 from .couplings import beta0, beta1
@@ -43,13 +43,7 @@ N_COMPONENTS = 3
 @njit(cache=True)
 def reduced_segment(N, hs, a1, a0, nf, order, mode, out):
     """The 3x3 map of (A, Sigma, g) over one fixed-nf segment a0 -> a1, written into ``out``."""
-    g0 = lo.gamma_singlet(N, hs[0], nf)
-    if order >= 1:
-        g1 = nlo.gamma_singlet(N, nf, hs)
-        g1p = nlo.gamma_nsp(N, nf, hs)
-    else:
-        g1 = (0.0j, 0.0j, 0.0j, 0.0j)
-        g1p = 0.0j
+    g0, g1, g1p, _ = gammas(N, hs, nf, order)
     S = sol.singlet(g0, g1, a1, a0, nf, order, mode)
     ep = sol.non_singlet(g0[0], g1p, a1, a0, nf, order, mode)
     ebar = 0.0
@@ -82,13 +76,7 @@ def _region_tables(Ns, order, mode, fixed_a0, fixed_a1, fixed_nf, last_a0, last_
             reduced_segment(N, hs, fixed_a1[s], fixed_a0[s], fixed_nf[s], order, mode, M)
             total = M @ total
         F[j] = total
-        g0 = lo.gamma_singlet(N, hs[0], last_nf)
-        if order >= 1:
-            g1 = nlo.gamma_singlet(N, last_nf, hs)
-            g1p = nlo.gamma_nsp(N, last_nf, hs)
-        else:
-            g1 = (0.0j, 0.0j, 0.0j, 0.0j)
-            g1p = 0.0j
+        g0, g1, g1p, _ = gammas(N, hs, last_nf, order)
         for k in range(4):
             gam[j, k] = g0[k]
             gam[j, 4 + k] = g1[k]
@@ -252,6 +240,14 @@ def event_response(j, r, a, lnrho, y, order, mode, a0, nf, e2sum, F, gam, pw, XY
     )
 
 
+@njit(cache=True)
+def kernel_entries(i, j, N, w, region, a, lnrho, y, factor, logx, order, mode, a0, nf, e2sum, F, gam, pw, XY, coef):
+    """K[i, :, j] = factor_i w_j x_i^(-N_j) R_i(N_j): event i's three kernel entries at node j."""
+    R = event_response(j, region[i], a[i], lnrho[i], y[i], order, mode, a0, nf, e2sum, F, gam, pw, XY, coef)
+    kf = factor[i] * w[j] * cmath.exp(-N[j] * logx[i])
+    return kf * R[0], kf * R[1], kf * R[2]
+
+
 @njit(cache=True, parallel=True)
 def build_kernel(N, w, region, a, lnrho, y, factor, logx, order, mode, a0, nf, e2sum, F, gam, pw, XY, coef):
     """The cached kernel K[i, k, j] = factor_i w_j x_i^(-N_j) R_ik(N_j), complex[n_events, 3, n_nodes]."""
@@ -260,11 +256,9 @@ def build_kernel(N, w, region, a, lnrho, y, factor, logx, order, mode, a0, nf, e
     K = np.empty((n_ev, 3, n_nodes), dtype=np.complex128)
     for i in prange(n_ev):
         for j in range(n_nodes):
-            R = event_response(j, region[i], a[i], lnrho[i], y[i], order, mode, a0, nf, e2sum, F, gam, pw, XY, coef)
-            kf = factor[i] * w[j] * cmath.exp(-N[j] * logx[i])
-            K[i, 0, j] = kf * R[0]
-            K[i, 1, j] = kf * R[1]
-            K[i, 2, j] = kf * R[2]
+            K[i, 0, j], K[i, 1, j], K[i, 2, j] = kernel_entries(
+                i, j, N, w, region, a, lnrho, y, factor, logx, order, mode, a0, nf, e2sum, F, gam, pw, XY, coef
+            )
     return K
 
 

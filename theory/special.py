@@ -51,6 +51,23 @@ def _n_terms(z):
 
 
 @njit(cache=True)
+def _stirling(z):
+    """Asymptotic series at large |z|: (ln Gamma(z), psi(z)), A&S Eqs. 6.1.40 and 6.3.18."""
+    inv = 1.0 / z
+    inv2 = inv * inv
+    log_z = cmath.log(z)
+    lg = 0.0j
+    psi = log_z - 0.5 * inv
+    odd = inv
+    for n in range(1, _n_terms(z) + 1):
+        b2n = _B2N[n - 1]
+        lg += b2n / (2.0 * n * (2.0 * n - 1.0)) * odd
+        odd *= inv2
+        psi -= b2n / (2.0 * n) * odd * z
+    return (z - 0.5) * log_z - z + _LN_SQRT_2PI + lg, psi
+
+
+@njit(cache=True)
 def lgamma(z):
     """Principal branch of ln Gamma(z) for complex z off the non-positive real axis.
 
@@ -62,14 +79,7 @@ def lgamma(z):
     while _needs_shift(z):
         acc += cmath.log(z)
         z += 1.0
-    inv = 1.0 / z
-    inv2 = inv * inv
-    series = 0.0j
-    power = inv
-    for n in range(1, _n_terms(z) + 1):
-        series += _B2N[n - 1] / (2.0 * n * (2.0 * n - 1.0)) * power
-        power *= inv2
-    return (z - 0.5) * cmath.log(z) - z + _LN_SQRT_2PI + series - acc
+    return _stirling(z)[0] - acc
 
 
 @njit(cache=True)
@@ -111,35 +121,11 @@ def polygamma(k, z):
 
 
 @njit(cache=True)
-def lgamma_digamma(z):
-    """(ln Gamma(z), psi(z)) sharing one recurrence: what Beta-function moments and their
-    parameter derivatives need together."""
-    z = complex(z)
-    acc_log = 0.0j
-    acc_inv = 0.0j
-    while _needs_shift(z):
-        acc_log += cmath.log(z)
-        acc_inv += 1.0 / z
-        z += 1.0
-    inv = 1.0 / z
-    inv2 = inv * inv
-    log_z = cmath.log(z)
-    lg = 0.0j
-    psi = log_z - 0.5 * inv
-    odd = inv
-    for n in range(1, _n_terms(z) + 1):
-        b2n = _B2N[n - 1]
-        lg += b2n / (2.0 * n * (2.0 * n - 1.0)) * odd
-        odd *= inv2
-        psi -= b2n / (2.0 * n) * odd * z
-    return (z - 0.5) * log_z - z + _LN_SQRT_2PI + lg - acc_log, psi - acc_inv
-
-
-@njit(cache=True)
 def lgamma_digamma_mod(z):
-    """(ln Gamma(z) + 2 pi i k, psi(z)): the recurrence multiplies the shifts and takes one log,
-    so ln Gamma is right up to a multiple of 2 pi i. Enough wherever only exp(ln Gamma) matters
-    (Beta functions), and several times cheaper near the origin than ``lgamma_digamma``."""
+    """(ln Gamma(z) + 2 pi i k, psi(z)) sharing one recurrence, as Beta-function moments and their
+    parameter derivatives need them together. The recurrence multiplies the shifts and takes one
+    log, so ln Gamma is right up to a multiple of 2 pi i: enough wherever only exp(ln Gamma)
+    matters (Beta functions), and several times cheaper near the origin than ``lgamma``."""
     z = complex(z)
     prod = 1.0 + 0.0j
     acc_inv = 0.0j
@@ -147,18 +133,8 @@ def lgamma_digamma_mod(z):
         prod *= z
         acc_inv += 1.0 / z
         z += 1.0
-    inv = 1.0 / z
-    inv2 = inv * inv
-    log_z = cmath.log(z)
-    lg = 0.0j
-    psi = log_z - 0.5 * inv
-    odd = inv
-    for n in range(1, _n_terms(z) + 1):
-        b2n = _B2N[n - 1]
-        lg += b2n / (2.0 * n * (2.0 * n - 1.0)) * odd
-        odd *= inv2
-        psi -= b2n / (2.0 * n) * odd * z
-    return (z - 0.5) * log_z - z + _LN_SQRT_2PI + lg - cmath.log(prod), psi - acc_inv
+    lg, psi = _stirling(z)
+    return lg - cmath.log(prod), psi - acc_inv
 
 
 @njit(cache=True)

@@ -11,6 +11,7 @@ once per N every sum the two orders need.
 from numba import njit
 
 from .. import harmonics as h
+from . import lo, nlo
 
 
 @njit(cache=True)
@@ -31,3 +32,13 @@ def harmonic_sums(N):
         h.S3((N - 1.0) / 2.0),
         h.g3(N),
     )
+
+
+@njit(cache=True)
+def gammas(N, hs, nf, order):
+    """Everything a segment needs at moment N: (gamma^(0) singlet, gamma^(1) singlet, gamma^(1)+ ns,
+    gamma^(1)- ns); the NLO pieces are zero at LO (order 0). gamma^(0)_ns is gamma^(0)_qq."""
+    g0 = lo.gamma_singlet(N, hs[0], nf)
+    if order >= 1:
+        return g0, nlo.gamma_singlet(N, nf, hs), nlo.gamma_nsp(N, nf, hs), nlo.gamma_nsm(N, nf, hs)
+    return g0, (0.0j, 0.0j, 0.0j, 0.0j), 0.0j, 0.0j

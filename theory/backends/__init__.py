@@ -12,33 +12,22 @@
 
 from .problem import Problem  # noqa: F401
 
-BACKENDS = ("numpy-loop", "numpy-vectorized", "numba-cpu", "numba-cuda", "cached-cpu", "cached-cuda")
+_REGISTRY = {
+    "numpy-loop": ("numpy_backends", "NumpyLoop"),
+    "numpy-vectorized": ("numpy_backends", "NumpyVectorized"),
+    "numba-cpu": ("numba_cpu", "NumbaCPU"),
+    "numba-cuda": ("cuda", "NumbaCUDA"),
+    "cached-cpu": ("cached", "CachedCPU"),
+    "cached-cuda": ("cuda", "CachedCUDA"),
+}
+BACKENDS = tuple(_REGISTRY)
 
 
 def make_backend(name, problem, **options):
-    """The backend called ``name`` for ``problem`` (a ``Problem``)."""
-    if name == "numpy-loop":
-        from .numpy_backends import NumpyLoop
+    """The backend called ``name`` for ``problem`` (a ``Problem``); CUDA modules load only when asked."""
+    import importlib
 
-        return NumpyLoop(problem, **options)
-    if name == "numpy-vectorized":
-        from .numpy_backends import NumpyVectorized
-
-        return NumpyVectorized(problem, **options)
-    if name == "numba-cpu":
-        from .numba_cpu import NumbaCPU
-
-        return NumbaCPU(problem, **options)
-    if name == "numba-cuda":
-        from .cuda import NumbaCUDA
-
-        return NumbaCUDA(problem, **options)
-    if name == "cached-cpu":
-        from .cached import CachedCPU
-
-        return CachedCPU(problem, **options)
-    if name == "cached-cuda":
-        from .cuda import CachedCUDA
-
-        return CachedCUDA(problem, **options)
-    raise ValueError(f"backend {name!r} is not one of {', '.join(BACKENDS)}")
+    if name not in _REGISTRY:
+        raise ValueError(f"backend {name!r} is not one of {', '.join(BACKENDS)}")
+    module, cls = _REGISTRY[name]
+    return getattr(importlib.import_module(f".{module}", __name__), cls)(problem, **options)

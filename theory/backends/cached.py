@@ -77,6 +77,12 @@ def parameter_vectors(comps):
     return np.concatenate([c.imag.reshape(B, 2, -1), c.real.reshape(B, 2, -1)], axis=2)
 
 
+def complex_gradient(Gr, n_nodes):
+    """G[B, 3, nodes] (complex) from the real-layout reverse product Gr[M, B] = Kr^T U."""
+    half = Gr.shape[0] // 2
+    return (Gr[:half] + 1j * Gr[half:]).T.reshape(Gr.shape[1], 3, n_nodes)
+
+
 class CachedCPU(Backend):
     """Matrix products against the cached kernel."""
 
@@ -93,7 +99,6 @@ class CachedCPU(Backend):
         ds = np.empty((B, kern.n_events))
         nu = np.empty((B, 2))
         G = np.empty((B, 2, 3, kern.n_nodes), dtype=np.complex128) if want_grad else None
-        half = kern.M // 2
         for t in (0, 1):
             qt = np.ascontiguousarray(q[:, t].T)  # [M, B]
             d = kern.blocks[t] @ qt  # [n_t, B]
@@ -103,7 +108,5 @@ class CachedCPU(Backend):
                 w = weights[:, kern.order[t]].T
                 with np.errstate(divide="ignore", invalid="ignore"):
                     U = np.where(d > 0, -w / np.where(d > 0, d, 1.0), 0.0)  # [n_t, B]
-                Gr = kern.blocks[t].T @ U + kern.norm[t][:, None]  # [M, B]
-                Gc = Gr[:half] + 1j * Gr[half:]
-                G[:, t] = Gc.T.reshape(B, 3, kern.n_nodes)
+                G[:, t] = complex_gradient(kern.blocks[t].T @ U + kern.norm[t][:, None], kern.n_nodes)
         return ds, nu, G

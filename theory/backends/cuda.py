@@ -20,11 +20,23 @@ from numba import config, cuda
 
 from ..response import event_response as _event_response
 from .base import Backend
-from .cached import CachedKernel, parameter_vectors
+from .cached import CachedKernel, complex_gradient, parameter_vectors
 
 # The simulator runs kernels as Python: it calls the plain function (the CPU-compiled one cannot
 # take simulated device arrays). On a GPU the njit function compiles as a device function.
 event_response = _event_response.py_func if config.ENABLE_CUDASIM else _event_response
+
+
+def _entries(i, j, N, w, region, a, lnrho, y, factor, logx, order, mode, a0, nf, e2sum, F, gam, pw, XY, coef):
+    """``theory.response.kernel_entries`` for the device. Written out here (not called) because the
+    simulator must reach ``event_response``'s plain Python function, which a call through the
+    CPU-compiled ``kernel_entries`` would not."""
+    R = event_response(j, region[i], a[i], lnrho[i], y[i], order, mode, a0, nf, e2sum, F, gam, pw, XY, coef)
+    kf = factor[i] * w[j] * cmath.exp(-N[j] * logx[i])
+    return kf * R[0], kf * R[1], kf * R[2]
+
+
+kernel_entries = _entries if config.ENABLE_CUDASIM else cuda.jit(device=True)(_entries)
 
 THREADS = 128
 TILE = 16
@@ -40,11 +52,10 @@ def direct_ds_kernel(N, w, region, a, lnrho, y, factor, logx, target, order, mod
         return
     i = idx // n_nodes
     j = idx - i * n_nodes
-    R = event_response(j, region[i], a[i], lnrho[i], y[i], order, mode, a0, nf, e2sum, F, gam, pw, XY, coef)
-    kf = factor[i] * w[j] * cmath.exp(-N[j] * logx[i])
+    K = kernel_entries(i, j, N, w, region, a, lnrho, y, factor, logx, order, mode, a0, nf, e2sum, F, gam, pw, XY, coef)
     t = target[i]
     for b in range(comps.shape[0]):
-        val = (kf * (R[0] * comps[b, t, j, 0] + R[1] * comps[b, t, j, 1] + R[2] * comps[b, t, j, 2])).imag
+        val = (K[0] * comps[b, t, j, 0] + K[1] * comps[b, t, j, 1] + K[2] * comps[b, t, j, 2]).imag
         cuda.atomic.add(ds, (b, i), val)
 
 
@@ -58,52 +69,36 @@ def direct_grad_kernel(N, w, region, a, lnrho, y, factor, logx, target, order, m
         return
     i = idx // n_nodes
     j = idx - i * n_nodes
-    R = event_response(j, region[i], a[i], lnrho[i], y[i], order, mode, a0, nf, e2sum, F, gam, pw, XY, coef)
-    kf = factor[i] * w[j] * cmath.exp(-N[j] * logx[i])
+    K = kernel_entries(i, j, N, w, region, a, lnrho, y, factor, logx, order, mode, a0, nf, e2sum, F, gam, pw, XY, coef)
     t = target[i]
     for b in range(u.shape[0]):
         ub = u[b, i]
         if ub != 0.0:
             for k in range(3):
-                v = ub * kf * R[k]
+                v = ub * K[k]
                 cuda.atomic.add(G_re, (b, t, k, j), v.real)
                 cuda.atomic.add(G_im, (b, t, k, j), v.imag)
 
 
 @cuda.jit
-def gemm_nn(A, B, C):
-    """C = A @ B (A [m, k], B [k, n]), 16 x 16 tiles in shared memory."""
+def gemm(A, B, C, transpose_a):
+    """C = A @ B (A [m, k]) or, with transpose_a, C = A^T @ B (A [k, m]); B [k, n]. 16 x 16 tiles
+    in shared memory."""
     sA = cuda.shared.array((TILE, TILE), dtype=np.float64)
     sB = cuda.shared.array((TILE, TILE), dtype=np.float64)
     tx = cuda.threadIdx.x
     ty = cuda.threadIdx.y
     row = cuda.blockIdx.y * TILE + ty
     col = cuda.blockIdx.x * TILE + tx
+    m = A.shape[1] if transpose_a else A.shape[0]
+    depth = B.shape[0]
     acc = 0.0
-    for t0 in range(0, A.shape[1], TILE):
-        sA[ty, tx] = A[row, t0 + tx] if row < A.shape[0] and t0 + tx < A.shape[1] else 0.0
-        sB[ty, tx] = B[t0 + ty, col] if t0 + ty < B.shape[0] and col < B.shape[1] else 0.0
-        cuda.syncthreads()
-        for kk in range(TILE):
-            acc += sA[ty, kk] * sB[kk, tx]
-        cuda.syncthreads()
-    if row < C.shape[0] and col < C.shape[1]:
-        C[row, col] = acc
-
-
-@cuda.jit
-def gemm_tn(A, B, C):
-    """C = A^T @ B (A [k, m], B [k, n]), 16 x 16 tiles in shared memory."""
-    sA = cuda.shared.array((TILE, TILE), dtype=np.float64)
-    sB = cuda.shared.array((TILE, TILE), dtype=np.float64)
-    tx = cuda.threadIdx.x
-    ty = cuda.threadIdx.y
-    row = cuda.blockIdx.y * TILE + ty
-    col = cuda.blockIdx.x * TILE + tx
-    acc = 0.0
-    for t0 in range(0, A.shape[0], TILE):
-        sA[ty, tx] = A[t0 + tx, row] if row < A.shape[1] and t0 + tx < A.shape[0] else 0.0
-        sB[ty, tx] = B[t0 + ty, col] if t0 + ty < B.shape[0] and col < B.shape[1] else 0.0
+    for t0 in range(0, depth, TILE):
+        if row < m and t0 + tx < depth:
+            sA[ty, tx] = A[t0 + tx, row] if transpose_a else A[row, t0 + tx]
+        else:
+            sA[ty, tx] = 0.0
+        sB[ty, tx] = B[t0 + ty, col] if t0 + ty < depth and col < B.shape[1] else 0.0
         cuda.syncthreads()
         for kk in range(TILE):
             acc += sA[ty, kk] * sB[kk, tx]
@@ -121,7 +116,7 @@ class NumbaCUDA(Backend):
 
     name = "numba-cuda"
 
-    def __init__(self, problem):
+    def __init__(self, problem, kernel=None):
         super().__init__(problem)
         tab, ev = problem.tables, problem.ev
         host = (tab.N, tab.w, ev.region, ev.a, ev.lnrho, ev.y, ev.factor, ev.logx, problem.target)
@@ -170,20 +165,18 @@ class CachedCUDA(Backend):
         ds = np.empty((B, kern.n_events))
         nu = np.empty((B, 2))
         G = np.empty((B, 2, 3, kern.n_nodes), dtype=np.complex128) if want_grad else None
-        half = kern.M // 2
         for t in (0, 1):
             n_t = kern.blocks[t].shape[0]
             qt = np.ascontiguousarray(q[:, t].T)
             nu[:, t] = kern.norm[t] @ qt
             if n_t == 0:
                 if want_grad:
-                    Gr = np.repeat(kern.norm[t][:, None], B, axis=1)
-                    G[:, t] = (Gr[:half] + 1j * Gr[half:]).T.reshape(B, 3, kern.n_nodes)
+                    G[:, t] = complex_gradient(np.repeat(kern.norm[t][:, None], B, axis=1), kern.n_nodes)
                 continue
             d_q = cuda.to_device(qt)
             d_out = cuda.device_array((n_t, B))
             grid, block = _grid2(n_t, B)
-            gemm_nn[grid, block](self._blocks[t], d_q, d_out)
+            gemm[grid, block](self._blocks[t], d_q, d_out, False)
             d = d_out.copy_to_host()
             ds[:, kern.order[t]] = d.T
             if want_grad:
@@ -192,9 +185,8 @@ class CachedCUDA(Backend):
                     U = np.ascontiguousarray(np.where(d > 0, -w / np.where(d > 0, d, 1.0), 0.0))
                 d_G = cuda.device_array((kern.M, B))
                 grid, block = _grid2(kern.M, B)
-                gemm_tn[grid, block](self._blocks[t], cuda.to_device(U), d_G)
-                Gr = d_G.copy_to_host() + kern.norm[t][:, None]
-                G[:, t] = (Gr[:half] + 1j * Gr[half:]).T.reshape(B, 3, kern.n_nodes)
+                gemm[grid, block](self._blocks[t], cuda.to_device(U), d_G, True)
+                G[:, t] = complex_gradient(d_G.copy_to_host() + kern.norm[t][:, None], kern.n_nodes)
         return ds, nu, G
 
 
@@ -220,8 +212,7 @@ def compile_ptx_all(cc=(8, 0)):
     signatures = {
         "direct_ds_kernel": (direct_ds_kernel, head + (c4, f2)),
         "direct_grad_kernel": (direct_grad_kernel, head + (f2, f4, f4)),
-        "gemm_nn": (gemm_nn, (f2, f2, f2)),
-        "gemm_tn": (gemm_tn, (f2, f2, f2)),
+        "gemm": (gemm, (f2, f2, f2, types.boolean)),
     }
     saved = dispatcher.get_current_device
     dispatcher.get_current_device = lambda: pytypes.SimpleNamespace(compute_capability=cc)

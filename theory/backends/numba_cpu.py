@@ -7,13 +7,11 @@ forward and reverse pass in one sweep. Threads come from NUMBA_NUM_THREADS (or
 ``numba.set_num_threads``), i.e. from the job's allocation.
 """
 
-import cmath
-
 import numba
 import numpy as np
 from numba import njit, prange
 
-from ..response import event_response
+from ..response import kernel_entries
 from .base import Backend
 
 
@@ -29,13 +27,10 @@ def direct_kernel(N, w, region, a, lnrho, y, factor, logx, target, node_weight, 
         stop = (c + 1) * n_rows // n_chunks
         K = np.empty((n_nodes, 3), dtype=np.complex128)
         for i in range(start, stop):
-            r = region[i]
             for j in range(n_nodes):
-                R = event_response(j, r, a[i], lnrho[i], y[i], order, mode, a0, nf, e2sum, F, gam, pw, XY, coef)
-                kf = factor[i] * w[j] * cmath.exp(-N[j] * logx[i])
-                K[j, 0] = kf * R[0]
-                K[j, 1] = kf * R[1]
-                K[j, 2] = kf * R[2]
+                K[j, 0], K[j, 1], K[j, 2] = kernel_entries(
+                    i, j, N, w, region, a, lnrho, y, factor, logx, order, mode, a0, nf, e2sum, F, gam, pw, XY, coef
+                )
             t = target[i]
             for b in range(B):
                 acc = 0.0

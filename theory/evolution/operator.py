@@ -14,7 +14,7 @@ the identity (see ``theory.scheme``), so the full operator is the product of the
 import numpy as np
 from numba import njit, prange
 
-from ..anomalous_dimensions import harmonic_sums, lo, nlo
+from ..anomalous_dimensions import gammas, harmonic_sums
 from ..couplings import Coupling
 from ..scheme import DEFAULT_MASSES, FlavourScheme
 from . import solutions
@@ -27,16 +27,8 @@ ORDERS = {"lo": 0, "nlo": 1}
 @njit(cache=True)
 def segment_operator(N, hs, a1, a0, nf, order, mode, out):
     """Write the flavour-basis operator of one fixed-nf segment a0 -> a1 at moment N into ``out``."""
-    g0 = lo.gamma_singlet(N, hs[0], nf)
+    g0, g1, g1p, g1m = gammas(N, hs, nf, order)
     g0ns = g0[0]
-    if order >= 1:
-        g1 = nlo.gamma_singlet(N, nf, hs)
-        g1p = nlo.gamma_nsp(N, nf, hs)
-        g1m = nlo.gamma_nsm(N, nf, hs)
-    else:
-        g1 = (0.0j, 0.0j, 0.0j, 0.0j)
-        g1p = 0.0j
-        g1m = 0.0j
     S = solutions.singlet(g0, g1, a1, a0, nf, order, mode)
     ep = solutions.non_singlet(g0ns, g1p, a1, a0, nf, order, mode)
     em = solutions.non_singlet(g0ns, g1m, a1, a0, nf, order, mode)
