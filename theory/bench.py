@@ -239,11 +239,21 @@ def run(n_events=10000, order="nlo", mode="truncated", scheme="vfns", batch=256,
 
 
 def _hoppet(problem, thetas, repeats, log):
+    """HOPPET's time per parameter set to re-evolve and give F2, FL at the same events."""
     try:
         import hoppet  # noqa: F401
     except ImportError:
         return {"hoppet": "not installed (pip install '.[peer]')"}
-    return {"hoppet": "installed; comparison not implemented yet"}
+    from . import peer
+    from .config import validate
+    from .fitting import Theory
+
+    th = problem.setup
+    theory = Theory(validate({"theory": {"order": th.order_name, "mode": th.mode_name, "scheme": th.scheme.name}}))
+    full = theory.truth_param.full(theory.param.full(thetas)) if thetas.shape[1] != 9 else thetas
+    secs = peer.time_per_set(theory, full[:2], problem.x[: problem.n_events], problem.Q2[: problem.n_events])
+    log(f"  peer hoppet: {secs:.4g} s per parameter set (re-evolve + F2, FL at every event)")
+    return {"hoppet": {"seconds_per_set": secs, "events": problem.n_events}}
 
 
 def _cpu_name():
