@@ -73,8 +73,9 @@ def generate(theory, n, target, theta, seed, batch=None, log=None):
     s = theory.sqrt_s**2
     cuts = theory.cuts
     xq, qq, wq = theory.quadrature
-    fq = cross_sections(theory, xq, qq, code, theta, theory.tables) * xq * qq
-    sigma = float(cross_sections(theory, xq, qq, code, theta, theory.tables) @ wq)
+    dq = cross_sections(theory, xq, qq, code, theta, theory.tables)
+    fq = dq * xq * qq
+    sigma = float(dq @ wq)
     envelope = 1.5 * float(fq.max())
     x_lo, x_hi = cuts.x_range(s)
     u_lo, u_hi = np.log(x_lo), np.log(x_hi)

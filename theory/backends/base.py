@@ -1,7 +1,5 @@
 """The one interface every backend offers (chosen by name in ``theory.backends``)."""
 
-import numpy as np
-
 
 class Backend:
     """Evaluate d2sigma and the loss with its gradient for one or many parameter sets.
@@ -38,9 +36,3 @@ class Backend:
 
     def _evaluate(self, comps, weights, want_grad):
         raise NotImplementedError
-
-    def row_u(self, ds_row, w_row, node_weight):
-        """u of one row for each parameter set: -w/dsigma (event) or W (node)."""
-        if node_weight != 0.0:
-            return np.full_like(ds_row, node_weight)
-        return np.where(ds_row > 0, -w_row / np.where(ds_row > 0, ds_row, 1.0), 0.0)

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..response import build_kernel
 from .base import Backend
+from .problem import event_u
 
 
 def kernel_for(problem, rows=None):
@@ -106,7 +107,6 @@ class CachedCPU(Backend):
             nu[:, t] = kern.norm[t] @ qt
             if want_grad:
                 w = weights[:, kern.order[t]].T
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    U = np.where(d > 0, -w / np.where(d > 0, d, 1.0), 0.0)  # [n_t, B]
+                U = event_u(d, w)  # [n_t, B]
                 G[:, t] = complex_gradient(kern.blocks[t].T @ U + kern.norm[t][:, None], kern.n_nodes)
         return ds, nu, G

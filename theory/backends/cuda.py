@@ -21,6 +21,7 @@ from numba import config, cuda
 from ..response import event_response as _event_response
 from .base import Backend
 from .cached import CachedKernel, complex_gradient, parameter_vectors
+from .problem import event_u
 
 # The simulator runs kernels as Python: it calls the plain function (the CPU-compiled one cannot
 # take simulated device arrays). On a GPU the njit function compiles as a device function.
@@ -181,8 +182,7 @@ class CachedCUDA(Backend):
             ds[:, kern.order[t]] = d.T
             if want_grad:
                 w = weights[:, kern.order[t]].T
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    U = np.ascontiguousarray(np.where(d > 0, -w / np.where(d > 0, d, 1.0), 0.0))
+                U = np.ascontiguousarray(event_u(d, w))
                 d_G = cuda.device_array((kern.M, B))
                 grid, block = _grid2(kern.M, B)
                 gemm[grid, block](self._blocks[t], cuda.to_device(U), d_G, True)

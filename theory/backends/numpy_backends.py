@@ -122,8 +122,7 @@ class NumpyLoop(Backend):
             t = pb.target[i]
             ds[:, i] = np.imag(np.einsum("jk,bjk->b", K, comps[:, t]))
             if want_grad:
-                w = weights[:, i] if i < pb.n_events else None
-                u = self.row_u(ds[:, i], w, pb.node_weight[i])
+                u = pb.u_vectors_block(ds[:, i : i + 1], weights, slice(i, i + 1))[:, 0]
                 G[:, t] += u[:, None, None] * K.T[None]
         return ds[:, : pb.n_events], pb.expected_counts(ds), G
 

@@ -97,29 +97,24 @@ class Problem:
         tg = self.target[nodes]
         return np.stack([ds_rows[:, nodes] @ (wt * (tg == t)) for t in (0, 1)], axis=1)
 
-    def u_vectors(self, ds, weights):
-        """u_row = -w/dsigma for events, W for nodes: float[B, n_rows]."""
-        u = np.empty_like(ds)
-        ev = ds[:, : self.n_events]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            u[:, : self.n_events] = np.where(ev > 0, -weights / np.where(ev > 0, ev, 1.0), 0.0)
-        u[:, self.n_events :] = self.node_weight[self.n_events :]
-        return u
-
     def u_vectors_block(self, ds_block, weights, rows):
         """u for a contiguous block of rows (slice): -w/dsigma for events, W for nodes."""
         idx = np.arange(rows.start, rows.stop)
         ev = idx < self.n_events
         u = np.empty_like(ds_block)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            d = ds_block[:, ev]
-            u[:, ev] = np.where(d > 0, -weights[:, idx[ev]] / np.where(d > 0, d, 1.0), 0.0)
+        u[:, ev] = event_u(ds_block[:, ev], weights[:, idx[ev]])
         u[:, ~ev] = self.node_weight[idx[~ev]]
         return u
 
     def gradient(self, G, jac):
         """dL/dtheta[B, P] from G[B, 2, 3, n_nodes] and the Jacobian[B, 2, n_nodes, 3, P]."""
         return np.imag(np.einsum("btkj,btjkp->bp", G, jac))
+
+
+def event_u(ds, weights):
+    """u = -w / dsigma of events (0 where dsigma <= 0, whose loss is infinite anyway)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(ds > 0, -weights / np.where(ds > 0, ds, 1.0), 0.0)
 
 
 def _codes(target, n):
