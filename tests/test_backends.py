@@ -19,12 +19,13 @@ CPU_BACKENDS = ("numpy-vectorized", "numba-cpu", "cached-cpu")
 
 
 def _problem(mode="truncated", n=40, seed=3, contour=None):
+    order, mode = ("lo", "truncated") if mode == "lo" else ("nlo", mode)
     rng = np.random.default_rng(seed)
     x = 10 ** rng.uniform(-3.5, -0.15, n)
     Q2 = 10 ** rng.uniform(0.35, 3.8, n)
     target = rng.integers(0, 2, n)
     norm = {"x": [0.01, 0.2, 0.05], "Q2": [10.0, 100.0, 30.0], "target": ["p", "n", "n"], "weight": [3.0, 5.0, 2.0]}
-    setup = EvolutionSetup("nlo", mode, "vfns")
+    setup = EvolutionSetup(order, mode, "vfns")
     return Problem(setup, contour or Contour(), FULL, x, Q2, target, norm=norm, lumi={"p": 2.0, "n": 3.0})
 
 
@@ -32,7 +33,7 @@ def _thetas():
     return np.array([FULL.truth, FULL.truth * 1.01, [-0.5, 1.5, 0.5, 8.0, 0.05, -1.5, 11.0, -1.5, 3.0]])
 
 
-@pytest.fixture(scope="module", params=["truncated", "iterated-exact"])
+@pytest.fixture(scope="module", params=["truncated", "iterated-exact", "lo"])
 def reference(request):
     pb = _problem(request.param)
     rng = np.random.default_rng(11)
@@ -47,6 +48,21 @@ def test_backend_agrees_with_numpy_loop(reference, name):
     be = make_backend(name, pb)
     got = (be.cross_sections(_thetas()), *be.loss_and_grad(_thetas(), W))
     for g, e in zip(got, expected, strict=True):
+        assert np.allclose(g, e, rtol=1e-10, atol=0)
+
+
+def test_numba_cpu_many_sets_in_several_sweeps():
+    """More parameter sets than one gradient sweep takes: same numbers as the cached kernel."""
+    from theory.backends.numba_cpu import GRAD_SETS_PER_PASS
+
+    pb = _problem(n=25)
+    rng = np.random.default_rng(5)
+    B = GRAD_SETS_PER_PASS + 7
+    thetas = FULL.truth * (1.0 + 0.02 * rng.standard_normal((B, FULL.n_params)))
+    W = rng.poisson(1.0, (B, pb.n_events)).astype(float)
+    got = make_backend("numba-cpu", pb).loss_and_grad(thetas, W)
+    want = make_backend("cached-cpu", pb).loss_and_grad(thetas, W)
+    for g, e in zip(got, want, strict=True):
         assert np.allclose(g, e, rtol=1e-10, atol=0)
 
 

@@ -30,8 +30,9 @@ import numpy as np
 BACKENDS_TIMED = ("numpy-loop", "numpy-vectorized", "numba-cpu", "cached-cpu", "numba-cuda", "cached-cuda")
 
 
-def sample_events(n, seed=1, sqrt_s=140.0, q2_min=2.0, w2_min=10.0, y_range=(0.01, 0.95)):
-    """n (x, Q2, target) points uniform in (ln x, ln Q^2) inside the DIS cuts (benchmark input)."""
+def sample_events(n, seed=1, sqrt_s=140.0, q2_min=2.0, w2_min=10.0, y_range=(0.01, 0.95), x_max=0.8):
+    """n (x, Q2, target) points uniform in (ln x, ln Q^2) inside the default DIS cuts
+    (``theory.kinematics.Cuts``: the domain the default contour serves), the benchmark input."""
     rng = np.random.default_rng(seed)
     s = sqrt_s**2
     xs, qs = [], []
@@ -39,7 +40,7 @@ def sample_events(n, seed=1, sqrt_s=140.0, q2_min=2.0, w2_min=10.0, y_range=(0.0
         x = np.exp(rng.uniform(np.log(q2_min / s), 0.0, 4 * n))
         Q2 = np.exp(rng.uniform(np.log(q2_min), np.log(s), 4 * n))
         y = Q2 / (x * s)
-        ok = (y >= y_range[0]) & (y <= y_range[1]) & (0.938272**2 + Q2 * (1 - x) / x >= w2_min)
+        ok = (y >= y_range[0]) & (y <= y_range[1]) & (0.938272**2 + Q2 * (1 - x) / x >= w2_min) & (x <= x_max)
         xs.append(x[ok])
         qs.append(Q2[ok])
     x = np.concatenate(xs)[:n]

@@ -1,24 +1,118 @@
 """``numba-cpu``: direct evaluation, ``@njit(parallel=True)``, prange over chunks of events.
 
-Each event's kernel row K_i (3 x n_nodes) is computed on the fly into a per-chunk scratch
-buffer (no allocation in the hot loop), contracted with every parameter set's input moments,
-and, for the gradient, folded straight into the chunk's G accumulator with u_i = -w_i/dsigma_i:
-forward and reverse pass in one sweep. Threads come from NUMBA_NUM_THREADS (or
-``numba.set_num_threads``), i.e. from the job's allocation.
+Truncated NLO and LO (the fits' theory) use the channel form of the response
+(``theory.channels``): per event and node three complex exponentials, computed by the SIMD
+polynomials of ``theory.vmath`` over all nodes at once, then for every parameter set five
+multiply-adds per channel against the set's contracted coefficients Cs = C . c(theta)
+(computed once per call). Forward and reverse pass share the sweep: with u_i = -w_i/dsigma_i
+the chunk accumulates H_cm(N_j) = sum_i u_i factor_i s_m(i) exp(z_c,ij), and
+G_k = sum_cm H_cm C_cmk at the end. Iterated-exact NLO computes each event's kernel row
+(``theory.response.kernel_entries``) instead. No allocation inside the event loop; threads come
+from NUMBA_NUM_THREADS (or ``numba.set_num_threads``), i.e. from the job's allocation.
 """
 
 import numba
 import numpy as np
 from numba import njit, prange
 
+from ..channels import N_CHANNELS, N_MONOMIALS, channel_tables, has_channel_form
 from ..response import kernel_entries
+from ..vmath import cexp_parts
 from .base import Backend
+
+GRAD_SETS_PER_PASS = 32
+"""Parameter sets per sweep when gradients are wanted (bounds the per-chunk accumulators)."""
+
+
+@njit(cache=True, fastmath=True)
+def _sum(v):
+    """Sum of a float vector (reassociated, i.e. vectorised)."""
+    acc = 0.0
+    for j in range(v.shape[0]):
+        acc += v[j]
+    return acc
+
+
+@njit(cache=True)
+def contract_channels(C, comps, out_re, out_im):
+    """Cs[b, t, r, c, m, j] = sum_k C[r, c, m, k, j] comps[b, t, j, k], split into real/imaginary."""
+    for b in range(comps.shape[0]):
+        for t in range(2):
+            for r in range(C.shape[0]):
+                for c in range(C.shape[1]):
+                    for m in range(C.shape[2]):
+                        for j in range(C.shape[4]):
+                            v = C[r, c, m, 0, j] * comps[b, t, j, 0]
+                            v += C[r, c, m, 1, j] * comps[b, t, j, 1]
+                            v += C[r, c, m, 2, j] * comps[b, t, j, 2]
+                            out_re[b, t, r, c, m, j] = v.real
+                            out_im[b, t, r, c, m, j] = v.imag
+
+
+@njit(cache=True, parallel=True)
+def channel_kernel(p_re, p_im, N_re, N_im, Cs_re, Cs_im, region, lnrho, logx, a, y, factor, target, node_weight,
+                   n_events, weights, want_grad, n_chunks, ds, H_re, H_im):  # fmt: skip
+    """ds[B, rows]; if want_grad, H[n_chunks, B, 2, R, 3, 5, nodes] (summed by the caller)."""
+    n_rows = region.shape[0]
+    n = N_re.shape[0]
+    B = Cs_re.shape[0]
+    for ch in prange(n_chunks):
+        start = ch * n_rows // n_chunks
+        stop = (ch + 1) * n_rows // n_chunks
+        E_re = np.empty((N_CHANNELS, n))
+        E_im = np.empty((N_CHANNELS, n))
+        T = np.empty(n)
+        s = np.empty(N_MONOMIALS)
+        for i in range(start, stop):
+            r = region[i]
+            t = target[i]
+            L = lnrho[i]
+            lx = logx[i]
+            ai = a[i]
+            yp = 1.0 + (1.0 - y[i]) ** 2
+            y2 = y[i] * y[i]
+            s[0] = yp
+            s[1] = yp * ai
+            s[2] = yp * ai * ai
+            s[3] = -y2 * ai
+            s[4] = -y2 * ai * ai
+            for c in range(N_CHANNELS):
+                for j in range(n):
+                    E_re[c, j], E_im[c, j] = cexp_parts(p_re[r, c, j] * L - N_re[j] * lx,
+                                                        p_im[r, c, j] * L - N_im[j] * lx)  # fmt: skip
+            for b in range(B):
+                for j in range(n):
+                    T[j] = 0.0
+                for c in range(N_CHANNELS):
+                    for j in range(n):
+                        br = s[0] * Cs_re[b, t, r, c, 0, j] + s[1] * Cs_re[b, t, r, c, 1, j] + \
+                            s[2] * Cs_re[b, t, r, c, 2, j] + s[3] * Cs_re[b, t, r, c, 3, j] + \
+                            s[4] * Cs_re[b, t, r, c, 4, j]  # fmt: skip
+                        bi = s[0] * Cs_im[b, t, r, c, 0, j] + s[1] * Cs_im[b, t, r, c, 1, j] + \
+                            s[2] * Cs_im[b, t, r, c, 2, j] + s[3] * Cs_im[b, t, r, c, 3, j] + \
+                            s[4] * Cs_im[b, t, r, c, 4, j]  # fmt: skip
+                        T[j] += E_re[c, j] * bi + E_im[c, j] * br
+                d = factor[i] * _sum(T)
+                ds[b, i] = d
+                if want_grad:
+                    if i < n_events:
+                        u = -weights[b, i] / d if d > 0.0 else 0.0
+                    else:
+                        u = node_weight[i]
+                    if u != 0.0:
+                        uf = u * factor[i]
+                        for c in range(N_CHANNELS):
+                            for m in range(N_MONOMIALS):
+                                sm = uf * s[m]
+                                for j in range(n):
+                                    H_re[ch, b, t, r, c, m, j] += sm * E_re[c, j]
+                                    H_im[ch, b, t, r, c, m, j] += sm * E_im[c, j]
 
 
 @njit(cache=True, parallel=True)
 def direct_kernel(N, w, region, a, lnrho, y, factor, logx, target, node_weight, n_events, order, mode,
                   a0, nf, e2sum, F, gam, pw, XY, coef, comps, weights, want_grad, n_chunks, ds, G):  # fmt: skip
-    """ds[B, rows] and, if want_grad, G[n_chunks, B, 2, 3, nodes] (summed by the caller)."""
+    """General path (any solution): ds[B, rows] and, if want_grad, G[n_chunks, B, 2, 3, nodes]."""
     n_rows = region.shape[0]
     n_nodes = N.shape[0]
     B = comps.shape[0]
@@ -54,7 +148,51 @@ class NumbaCPU(Backend):
 
     name = "numba-cpu"
 
+    def __init__(self, problem, kernel=None):
+        super().__init__(problem)
+        tab = problem.tables
+        self.channels = has_channel_form(tab)
+        if self.channels:
+            p, self.C = channel_tables(tab)
+            self.p_re, self.p_im = np.ascontiguousarray(p.real), np.ascontiguousarray(p.imag)
+            self.N_re, self.N_im = np.ascontiguousarray(tab.N.real), np.ascontiguousarray(tab.N.imag)
+
     def _evaluate(self, comps, weights, want_grad):
+        if not self.channels:
+            return self._evaluate_general(comps, weights, want_grad)
+        pb = self.problem
+        B = comps.shape[0]
+        ds = np.empty((B, pb.n_rows))
+        G = np.empty((B, 2, 3, pb.n_nodes), dtype=np.complex128) if want_grad else None
+        w = weights if weights is not None else np.zeros((B, pb.n_events))
+        step = GRAD_SETS_PER_PASS if want_grad else B
+        for lo in range(0, B, step):
+            hi = min(lo + step, B)
+            ds[lo:hi], g = self._sweep(np.ascontiguousarray(comps[lo:hi]), np.ascontiguousarray(w[lo:hi]), want_grad)
+            if want_grad:
+                G[lo:hi] = g
+        return ds[:, : pb.n_events], pb.expected_counts(ds), G
+
+    def _sweep(self, comps, w, want_grad):
+        pb, ev = self.problem, self.problem.ev
+        B = comps.shape[0]
+        R, n = self.C.shape[0], pb.n_nodes
+        Cs_re = np.empty((B, 2, R, N_CHANNELS, N_MONOMIALS, n))
+        Cs_im = np.empty_like(Cs_re)
+        contract_channels(self.C, comps, Cs_re, Cs_im)
+        n_chunks = min(pb.n_rows, 4 * numba.get_num_threads())
+        ds = np.empty((B, pb.n_rows))
+        shape = (n_chunks,) + Cs_re.shape if want_grad else (1, 1, 1, 1, 1, 1, 1)
+        H_re, H_im = np.zeros(shape), np.zeros(shape)
+        channel_kernel(self.p_re, self.p_im, self.N_re, self.N_im, Cs_re, Cs_im, ev.region, ev.lnrho, ev.logx,
+                       ev.a, ev.y, ev.factor, pb.target, pb.node_weight, pb.n_events, w, want_grad, n_chunks, ds,
+                       H_re, H_im)  # fmt: skip
+        if not want_grad:
+            return ds, None
+        H = H_re.sum(axis=0) + 1j * H_im.sum(axis=0)  # [B, 2, R, c, m, j]
+        return ds, np.einsum("btrcmj,rcmkj->btkj", H, self.C)
+
+    def _evaluate_general(self, comps, weights, want_grad):
         pb, tab, ev = self.problem, self.problem.tables, self.problem.ev
         B = comps.shape[0]
         n_chunks = min(pb.n_rows, 4 * numba.get_num_threads())
