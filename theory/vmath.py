@@ -122,13 +122,17 @@ def cexp(z):
                  -1.0 / 2, 1.0):  # fmt: skip
         c *= r2
         c += coef
-    q = n.astype(np.int64) & 3
-    odd = (q & 1) == 1
-    sin_t = np.where(odd, c, s)
-    cos_t = np.where(odd, s, c)
-    np.negative(sin_t, out=sin_t, where=(q & 2) != 0)
-    np.negative(cos_t, out=cos_t, where=((q + 1) & 2) != 0)
+    # quadrant q = n mod 4 in floating point: odd q swaps sin and cos (blend exact to 1 ulp of
+    # the unit phase), sin is negative for q = 2, 3 and cos for q = 1, 2
+    q = n - 4.0 * np.floor(0.25 * n)
+    half = np.floor(0.5 * q)
+    odd = q - 2.0 * half
+    sign_s = 1.0 - 2.0 * half
+    sign_c = 1.0 - 2.0 * np.floor(0.5 * (q + 1.0 - 4.0 * np.floor(0.25 * (q + 1.0))))
+    diff = c - s
+    m *= sign_s
     out = np.empty(z.shape, dtype=np.complex128)
-    np.multiply(m, cos_t, out=out.real)
-    np.multiply(m, sin_t, out=out.imag)
+    np.multiply(m, s + odd * diff, out=out.imag)
+    m *= sign_s * sign_c
+    np.multiply(m, c - odd * diff, out=out.real)
     return out

@@ -84,11 +84,14 @@ class Problem:
         return w
 
     def loss(self, ds, nu, weights):
-        """L[B] from event cross sections ds[B, n_events], expected counts nu[B, 2] and weights."""
+        """L[B] from event cross sections ds[B, n_events], expected counts nu[B, 2] and weights
+        (infinite where some dsigma <= 0)."""
+        ok = ds.min(axis=1) > 0.0 if ds.shape[1] else np.ones(ds.shape[0], dtype=bool)
         with np.errstate(divide="ignore", invalid="ignore"):
-            logs = np.log(np.where(ds > 0, ds, 1.0)) + self.log_lumi
-        L = nu.sum(axis=1) - np.sum(weights * logs, axis=1)
-        return np.where(np.all(ds > 0, axis=1), L, np.inf)
+            logs = np.log(ds)  # numpy's SIMD log
+        out = np.einsum("bi,bi->b", weights, logs) + weights @ self.log_lumi
+        out[~ok] = -np.inf
+        return nu.sum(axis=1) - out
 
     def expected_counts(self, ds_rows):
         """nu[B, 2] = sum over each target's nodes of W_g dsigma_g, from row cross sections."""
@@ -106,9 +109,19 @@ class Problem:
         u[:, ~ev] = self.node_weight[idx[~ev]]
         return u
 
+    def u_vectors_block_rows(self, ds_block, weights, rows):
+        """u for the rows listed in ``rows`` (integer array): -w/dsigma for events, W for nodes."""
+        ev = rows < self.n_events
+        u = np.empty_like(ds_block)
+        u[:, ev] = event_u(ds_block[:, ev], weights[:, rows[ev]])
+        u[:, ~ev] = self.node_weight[rows[~ev]]
+        return u
+
     def gradient(self, G, jac):
         """dL/dtheta[B, P] from G[B, 2, 3, n_nodes] and the Jacobian[B, 2, n_nodes, 3, P]."""
-        return np.imag(np.einsum("btkj,btjkp->bp", G, jac))
+        B, P = jac.shape[0], jac.shape[-1]
+        g = np.ascontiguousarray(np.swapaxes(G, 2, 3)).reshape(B, 1, -1)  # [B, 1, 2 * nodes * 3]
+        return np.imag(g @ jac.reshape(B, -1, P))[:, 0]
 
 
 def event_u(ds, weights):

@@ -28,6 +28,7 @@ their configured values; any subset can be freed (``Stats2(free=...)``, config
 
 import cmath
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -140,16 +141,35 @@ def flavour_moments_batch(Ns, thetas, kappa, out, jac):
         flavour_moments(Ns, thetas[b], kappa, out[b], jac[b])
 
 
-@njit(cache=True, parallel=True)
-def components_batch(Ns, thetas, kappa, comps, comp_jac):
-    """Kernel input components (``theory.response``) of every parameter set, in parallel:
-    comps[B, 2, n, 3] and comp_jac[B, 2, n, 3, 9]."""
+@njit(cache=True)
+def _components_range(Ns, thetas, kappa, free, lo, hi, comps, comp_jac):
+    """Sets lo..hi-1 of ``components_batch``, with scratch allocated once."""
     n = Ns.shape[0]
-    for b in prange(thetas.shape[0]):
-        f = np.empty((n, 13), dtype=np.complex128)
-        jac = np.empty((n, 13, N_PARAMS), dtype=np.complex128)
+    f = np.empty((n, 13), dtype=np.complex128)
+    jac = np.empty((n, 13, N_PARAMS), dtype=np.complex128)
+    full_jac = np.empty((2, n, 3, N_PARAMS), dtype=np.complex128)
+    for b in range(lo, hi):
         flavour_moments(Ns, thetas[b], kappa, f, jac)
-        project_components(f, jac, comps[b], comp_jac[b])
+        project_components(f, jac, comps[b], full_jac)
+        for t in range(2):
+            for j in range(n):
+                for k in range(3):
+                    for p in range(free.shape[0]):
+                        comp_jac[b, t, j, k, p] = full_jac[t, j, k, free[p]]
+
+
+@njit(cache=True, parallel=True)
+def components_batch(Ns, thetas, kappa, free, n_chunks, comps, comp_jac):
+    """Kernel input components (``theory.response``) of every parameter set, in parallel:
+    comps[B, 2, n, 3] and comp_jac[B, 2, n, 3, len(free)] (the free parameters' columns).
+    Scratch is allocated once per thread chunk, not per set (large allocations serialise threads)."""
+    B = thetas.shape[0]
+    for c in prange(n_chunks):
+        _components_range(Ns, thetas, kappa, free, c * B // n_chunks, (c + 1) * B // n_chunks, comps, comp_jac)
+
+
+PARALLEL_MIN_SETS = 8
+"""Fewer sets than this are done on the calling thread (a parallel region costs more)."""
 
 
 class Stats2:
@@ -177,7 +197,7 @@ class Stats2:
         if not free:
             raise ValueError("at least one stats2 parameter must be free")
         self.kappa = float(kappa)
-        self.index = np.array([i for i, n in enumerate(NAMES) if n in set(free)])
+        self.index = np.array([i for i, n in enumerate(NAMES) if n in set(free)], dtype=np.int64)
         self.names = tuple(NAMES[i] for i in self.index)
         self.values = np.array(TRUTH, dtype=float)
         for name, value in (fixed or {}).items():
@@ -229,9 +249,12 @@ class Stats2:
         full = np.ascontiguousarray(self.full(np.atleast_2d(thetas)))
         B, n = full.shape[0], Ns.shape[0]
         comps = np.empty((B, 2, n, 3), dtype=np.complex128)
-        jac = np.empty((B, 2, n, 3, N_PARAMS), dtype=np.complex128)
-        components_batch(Ns, full, self.kappa, comps, jac)
-        return comps, np.ascontiguousarray(jac[..., self.index])
+        jac = np.empty((B, 2, n, 3, self.n_params), dtype=np.complex128)
+        if B < PARALLEL_MIN_SETS:
+            _components_range(Ns, full, self.kappa, self.index, 0, B, comps, jac)
+        else:
+            components_batch(Ns, full, self.kappa, self.index, min(B, 4 * numba.get_num_threads()), comps, jac)
+        return comps, jac
 
     def moments(self, Ns, theta):
         """(f, df/dtheta): complex[n, 13] and complex[n, 13, P] for one parameter set."""
