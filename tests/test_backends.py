@@ -188,3 +188,26 @@ def test_cached_kernel_factors_are_exact_and_small():
     got = make_backend("cached-cpu", pb, kernel=kernel).cross_sections(thetas)
     want = make_backend("numba-cpu", pb).cross_sections(thetas)
     assert np.max(np.abs(got / want - 1.0)) < 1e-11
+
+
+def test_cached_cpu_batch_split_over_threads_matches_single_sets():
+    """A batch big enough to be split over threads gives each set's own numbers."""
+    import numba
+
+    pb = _problem(n=30)
+    rng = np.random.default_rng(8)
+    B = 24
+    thetas = FULL.truth * (1.0 + 0.02 * rng.standard_normal((B, FULL.n_params)))
+    W = rng.poisson(1.0, (B, pb.n_events)).astype(float)
+    be = make_backend("cached-cpu", pb)
+    old = numba.get_num_threads()
+    numba.set_num_threads(max(2, old) if numba.config.NUMBA_NUM_THREADS >= 2 else 1)
+    try:
+        L, g = be.loss_and_grad(thetas, W)
+        ds = be.cross_sections(thetas)
+    finally:
+        numba.set_num_threads(old)
+    for b in range(B):
+        Lb, gb = be.loss_and_grad(thetas[b : b + 1], W[b : b + 1])
+        assert np.allclose(L[b], Lb[0], rtol=1e-12, atol=0) and np.allclose(g[b], gb[0], rtol=1e-10, atol=1e-12)
+        assert np.allclose(ds[b], be.cross_sections(thetas[b : b + 1])[0], rtol=1e-12, atol=0)

@@ -24,7 +24,7 @@ class Problem:
     ----------
     setup : theory.evolution.EvolutionSetup
     contour : theory.mellin.Contour
-    parametrisation : object with ``n_params`` and ``components_batch(Ns, thetas) -> (c, dc)``
+    parametrisation : object with ``n_params`` and ``components_batch(Ns, thetas, parallel) -> (c, dc)``
     x, Q2 : arrays of the events
     target : array of "p" / "n" (or 0 / 1)
     sqrt_s : float, GeV
@@ -65,11 +65,11 @@ class Problem:
     def n_params(self):
         return self.param.n_params
 
-    def components(self, thetas, with_jacobian=True):
+    def components(self, thetas, with_jacobian=True, parallel=True):
         """Input components c_t,k(N_j) for both targets: complex[B, 2, n_nodes, 3] (and
-        the Jacobian complex[B, 2, n_nodes, 3, P])."""
+        the Jacobian complex[B, 2, n_nodes, 3, P]); ``parallel=False``: on the calling thread."""
         thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
-        comps, jac = self.param.components_batch(self.contour.N, thetas)
+        comps, jac = self.param.components_batch(self.contour.N, thetas, parallel=parallel)
         return comps, (jac if with_jacobian else None)
 
     def event_weights(self, weights, B):

@@ -141,7 +141,7 @@ def flavour_moments_batch(Ns, thetas, kappa, out, jac):
         flavour_moments(Ns, thetas[b], kappa, out[b], jac[b])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _components_range(Ns, thetas, kappa, free, lo, hi, comps, comp_jac):
     """Sets lo..hi-1 of ``components_batch``, with scratch allocated once."""
     n = Ns.shape[0]
@@ -243,14 +243,15 @@ class Stats2:
         flavour_moments_batch(Ns, full, self.kappa, out, jac)
         return out, np.ascontiguousarray(jac[..., self.index])
 
-    def components_batch(self, Ns, thetas):
-        """Kernel input components and Jacobians for thetas[B, P] (``theory.response``)."""
+    def components_batch(self, Ns, thetas, parallel=True):
+        """Kernel input components and Jacobians for thetas[B, P] (``theory.response``); with
+        ``parallel=False`` on the calling thread only (without the GIL: callers may run several)."""
         Ns = np.asarray(Ns, dtype=np.complex128)
         full = np.ascontiguousarray(self.full(np.atleast_2d(thetas)))
         B, n = full.shape[0], Ns.shape[0]
         comps = np.empty((B, 2, n, 3), dtype=np.complex128)
         jac = np.empty((B, 2, n, 3, self.n_params), dtype=np.complex128)
-        if B < PARALLEL_MIN_SETS:
+        if B < PARALLEL_MIN_SETS or not parallel:
             _components_range(Ns, full, self.kappa, self.index, 0, B, comps, jac)
         else:
             components_batch(Ns, full, self.kappa, self.index, min(B, 4 * numba.get_num_threads()), comps, jac)
