@@ -211,3 +211,25 @@ def test_cached_cpu_batch_split_over_threads_matches_single_sets():
         Lb, gb = be.loss_and_grad(thetas[b : b + 1], W[b : b + 1])
         assert np.allclose(L[b], Lb[0], rtol=1e-12, atol=0) and np.allclose(g[b], gb[0], rtol=1e-10, atol=1e-12)
         assert np.allclose(ds[b], be.cross_sections(thetas[b : b + 1])[0], rtol=1e-12, atol=0)
+
+
+def _real_gpu():
+    from theory.bench import _cuda_available
+
+    return _cuda_available()
+
+
+@pytest.mark.needs_cuda
+@pytest.mark.filterwarnings("ignore:.*Grid size")  # numba-cuda's low-occupancy note for 300 events
+@pytest.mark.skipif(not _real_gpu(), reason="no GPU here (CI covers the CUDA kernels in the simulator)")
+def test_cuda_backends_on_a_real_gpu():
+    """Where a GPU is attached: numba-cuda and cached-cuda against numpy-loop, unchanged code."""
+    pb = _problem(n=300)
+    W = np.random.default_rng(4).poisson(1.0, (3, pb.n_events)).astype(float)
+    ref = make_backend("numpy-loop", pb)
+    expected = (ref.cross_sections(_thetas()), *ref.loss_and_grad(_thetas(), W))
+    for name in ("numba-cuda", "cached-cuda"):
+        be = make_backend(name, pb)
+        got = (be.cross_sections(_thetas()), *be.loss_and_grad(_thetas(), W))
+        for g, e in zip(got, expected, strict=True):
+            assert np.allclose(g, e, rtol=1e-10, atol=0), name

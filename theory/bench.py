@@ -61,9 +61,10 @@ def _best(fn, repeats):
 
 def _cuda_available():
     try:
+        import numba
         from numba import cuda
 
-        return cuda.is_available() and not cuda.is_simulator  # noqa
+        return bool(cuda.is_available()) and not numba.config.ENABLE_CUDASIM
     except Exception:  # pragma: no cover - no driver at all
         return False
 
