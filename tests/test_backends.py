@@ -112,6 +112,8 @@ def test_kernel_file_round_trip(tmp_path):
     path = tmp_path / "tables" / "kernel.h5"
     save_kernel(path, kernel, pb, build_seconds=0.1)
     loaded = load_kernel(path, pb)
+    for (A, W), (A2, W2) in zip(loaded.factors(), kernel.factors(), strict=True):
+        assert np.array_equal(A, A2) and np.array_equal(W, W2)  # stored, not recomputed
     theta = _thetas()
     assert np.array_equal(make_backend("cached-cpu", pb, kernel=loaded).cross_sections(theta),
                           make_backend("cached-cpu", pb, kernel=kernel).cross_sections(theta))  # fmt: skip

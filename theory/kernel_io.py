@@ -5,6 +5,8 @@ Layout of a kernel file (all datasets float64 unless noted):
     /blocks/p, /blocks/n   [n_t, M]  real-layout kernel rows of each target's events
     /order/p, /order/n     int64[n_t] their positions in the event set
     /norm                  [2, M]    normalisation rows (quadrature nodes summed), p then n
+    /factors/{p,n}/A       [n_t, r]  low-rank factors the products use (``CachedKernel.factors``),
+    /factors/{p,n}/W       [r, M]    computed once here so every fit job uses the very same ones
     /contour/N, /contour/w complex128[n_nodes]
     attrs: M, n_nodes, n_events, events_sha256, theory (JSON), created, versions (JSON),
            build_seconds
@@ -63,6 +65,9 @@ def save_kernel(path, kernel, problem, build_seconds=None):
         for t, name in enumerate(("p", "n")):
             f.create_dataset(f"blocks/{name}", data=kernel.blocks[t])
             f.create_dataset(f"order/{name}", data=kernel.order[t])
+            A, W = kernel.factors()[t]
+            f.create_dataset(f"factors/{name}/A", data=A)
+            f.create_dataset(f"factors/{name}/W", data=W)
         f.create_dataset("norm", data=np.stack(kernel.norm))
         f.create_dataset("contour/N", data=problem.contour.N)
         f.create_dataset("contour/w", data=problem.contour.weights)
@@ -98,4 +103,9 @@ def load_kernel(path, problem):
         kernel.M = int(f.attrs["M"])
         kernel.n_nodes = int(f.attrs["n_nodes"])
         kernel.n_events = int(f.attrs["n_events"])
+        if "factors" in f:  # files written before the factors existed compute them on first use
+            kernel._factors = [
+                (np.ascontiguousarray(f[f"factors/{n}/A"][...]), np.ascontiguousarray(f[f"factors/{n}/W"][...]))
+                for n in ("p", "n")
+            ]
     return kernel

@@ -33,6 +33,14 @@ def _sum(v):
     return acc
 
 
+@njit(inline="always")
+def _row_u(d, w, i, n_events, node_weight):
+    """u of row i: -w/dsigma for an event (0 where dsigma <= 0), W for a normalisation node."""
+    if i < n_events:
+        return -w / d if d > 0.0 else 0.0
+    return node_weight[i]
+
+
 @njit(cache=True)
 def contract_channels(C, comps, out_re, out_im):
     """Cs[b, t, r, c, m, j] = sum_k C[r, c, m, k, j] comps[b, t, j, k], split into real/imaginary."""
@@ -95,10 +103,7 @@ def channel_kernel(p_re, p_im, N_re, N_im, Cs_re, Cs_im, region, lnrho, logx, a,
                 d = factor[i] * _sum(T)
                 ds[b, i] = d
                 if want_grad:
-                    if i < n_events:
-                        u = -weights[b, i] / d if d > 0.0 else 0.0
-                    else:
-                        u = node_weight[i]
+                    u = _row_u(d, weights[b, i], i, n_events, node_weight)
                     if u != 0.0:
                         uf = u * factor[i]
                         for c in range(N_CHANNELS):
@@ -133,10 +138,7 @@ def direct_kernel(N, w, region, a, lnrho, y, factor, logx, target, node_weight, 
                         acc += (K[j, k] * comps[b, t, j, k]).imag
                 ds[b, i] = acc
                 if want_grad:
-                    if i < n_events:
-                        u = -weights[b, i] / acc if acc > 0.0 else 0.0
-                    else:
-                        u = node_weight[i]
+                    u = _row_u(acc, weights[b, i], i, n_events, node_weight)
                     if u != 0.0:
                         for k in range(3):
                             for j in range(n_nodes):
