@@ -141,21 +141,24 @@ def test_cuda_backends_in_the_simulator():
         from tests.test_backends import _problem, _thetas
         from theory.backends import make_backend
         from theory.mellin import Contour
-        pb = _problem(n=5, contour=Contour(z_max=20, first_panel=1.0, growth=2.0, points_per_panel=4))
+        small = Contour(z_max=20, first_panel=1.0, growth=2.0, points_per_panel=4)
         W = np.random.default_rng(1).poisson(1.0, (3, 5)).astype(float)
-        ref = make_backend("numpy-loop", pb)
-        expected = (ref.cross_sections(_thetas()), *ref.loss_and_grad(_thetas(), W))
-        for name in ("numba-cuda", "cached-cuda"):
-            be = make_backend(name, pb)
-            got = (be.cross_sections(_thetas()), *be.loss_and_grad(_thetas(), W))
-            worst = max(float(np.max(np.abs(g / e - 1))) for g, e in zip(got, expected))
-            print(name, worst)
-            assert worst < 1e-10, (name, worst)
+        # truncated: the channel-form kernels; iterated-exact: the per-(event, node) ones
+        for mode, names in (("truncated", ("numba-cuda", "cached-cuda")), ("iterated-exact", ("numba-cuda",))):
+            pb = _problem(mode, n=5, contour=small)
+            ref = make_backend("numpy-loop", pb)
+            expected = (ref.cross_sections(_thetas()), *ref.loss_and_grad(_thetas(), W))
+            for name in names:
+                be = make_backend(name, pb)
+                got = (be.cross_sections(_thetas()), *be.loss_and_grad(_thetas(), W))
+                worst = max(float(np.max(np.abs(g / e - 1))) for g, e in zip(got, expected))
+                print(mode, name, worst)
+                assert worst < 1e-10, (mode, name, worst)
         """,
         NUMBA_ENABLE_CUDASIM="1",
         PYTHONPATH=os.pathsep.join([str(os.path.dirname(os.path.dirname(__file__))), os.environ.get("PYTHONPATH", "")]),
     )
-    assert "numba-cuda" in out and "cached-cuda" in out
+    assert out.count("numba-cuda") == 2 and "cached-cuda" in out
 
 
 @pytest.mark.slow
@@ -170,7 +173,7 @@ def test_cuda_kernels_compile_to_ptx_for_sm80():
         """,
         NUMBA_ENABLE_CUDASIM="0",
     )
-    assert out.count("\n") == 3
+    assert out.count("\n") == 5
 
 
 def test_cached_kernel_factors_are_exact_and_small():
@@ -226,12 +229,13 @@ def _real_gpu():
 @pytest.mark.skipif(not _real_gpu(), reason="no GPU here (CI covers the CUDA kernels in the simulator)")
 def test_cuda_backends_on_a_real_gpu():
     """Where a GPU is attached: numba-cuda and cached-cuda against numpy-loop, unchanged code."""
-    pb = _problem(n=300)
-    W = np.random.default_rng(4).poisson(1.0, (3, pb.n_events)).astype(float)
-    ref = make_backend("numpy-loop", pb)
-    expected = (ref.cross_sections(_thetas()), *ref.loss_and_grad(_thetas(), W))
-    for name in ("numba-cuda", "cached-cuda"):
-        be = make_backend(name, pb)
-        got = (be.cross_sections(_thetas()), *be.loss_and_grad(_thetas(), W))
-        for g, e in zip(got, expected, strict=True):
-            assert np.allclose(g, e, rtol=1e-10, atol=0), name
+    for mode in ("truncated", "iterated-exact"):
+        pb = _problem(mode, n=300)
+        W = np.random.default_rng(4).poisson(1.0, (3, pb.n_events)).astype(float)
+        ref = make_backend("numpy-loop", pb)
+        expected = (ref.cross_sections(_thetas()), *ref.loss_and_grad(_thetas(), W))
+        for name in ("numba-cuda", "cached-cuda"):
+            be = make_backend(name, pb)
+            got = (be.cross_sections(_thetas()), *be.loss_and_grad(_thetas(), W))
+            for g, e in zip(got, expected, strict=True):
+                assert np.allclose(g, e, rtol=1e-10, atol=0), (mode, name)

@@ -159,9 +159,12 @@ def run(n_events=10000, order="nlo", mode="truncated", scheme="vfns", batch=256,
     numba.set_num_threads(cores)
     secs = _best(lambda: backends["cached-cpu"].cross_sections(thetas), repeats)
     tpe[f"cached-cpu (batch {batch}, per set)"] = {"seconds": secs / batch, "threads": cores}
-    for name in ("cuda",):
-        if not gpu:
-            tpe[f"numba-{name}"] = tpe[f"cached-{name}"] = {"seconds": None, "note": "no GPU on this machine"}
+    if gpu:
+        for name in ("numba-cuda", "cached-cuda"):
+            secs = _best(lambda be=backends[name]: be.cross_sections(thetas), repeats)
+            tpe[f"{name} (batch {batch}, per set)"] = {"seconds": secs / batch, "threads": cores}
+    else:
+        tpe["numba-cuda"] = tpe["cached-cuda"] = {"seconds": None, "note": "no GPU on this machine"}
     ref = tpe["numpy-loop"]["seconds"]
     for v in tpe.values():
         v["speedup"] = ref / v["seconds"] if v.get("seconds") else None
@@ -181,6 +184,11 @@ def run(n_events=10000, order="nlo", mode="truncated", scheme="vfns", batch=256,
     secs = _best(lambda: backends["cached-cpu"].loss_and_grad(thetas), repeats)
     fg[f"cached-cpu (batch {batch}, per set)"] = {"seconds": secs / batch}
     cached_fg_batch = secs
+    if gpu:
+        for name in ("numba-cuda", "cached-cuda"):
+            fg[f"{name} (batch 1)"] = {"seconds": _best(lambda be=backends[name]: be.loss_and_grad(theta1), repeats)}
+            secs = _best(lambda be=backends[name]: be.loss_and_grad(thetas), repeats)
+            fg[f"{name} (batch {batch}, per set)"] = {"seconds": secs / batch}
     for v in fg.values():
         v["speedup"] = fg["numpy-loop"]["seconds"] / v["seconds"]
     result["forward_and_gradient"] = fg

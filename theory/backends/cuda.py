@@ -1,14 +1,21 @@
 """``numba-cuda`` and ``cached-cuda``: the same algorithms on one GPU with ``@cuda.jit`` kernels.
 
-- numba-cuda: one thread per (event, contour node) computes K_ij (3 complex numbers, via the
-  same ``theory.response.event_response`` as the CPU) and adds Im(K_ij . c_j) into dsigma_i; a
-  second launch adds u_i K_ij into G (real and imaginary parts separately: CUDA has no complex
-  atomic add).
+- numba-cuda, truncated NLO and LO (the channel form, ``theory.channels``): one block per event,
+  one thread per contour node (block size the next power of two); each thread takes its three
+  complex exponentials once, adds Im(E . Cs_b) for every set b, and a shared-memory tree sum
+  gives dsigma_i with no atomics. The reverse pass gives each block ``GRAD_ROWS`` rows, sorted
+  by (target, region) on the host, and each node-thread sums u_i factor_i s_m(i) E_c(i, j) in
+  registers, with one atomic add per (block, accumulator) into H; G = sum_cm H_cm C_cm on the
+  host.
+- numba-cuda, iterated-exact NLO: one thread per (event, contour node) computes K_ij (3 complex
+  numbers, via the same ``theory.response.event_response`` as the CPU) and adds Im(K_ij . c_j)
+  into dsigma_i; a second launch adds u_i K_ij into G (real and imaginary parts separately:
+  CUDA has no complex atomic add).
 - cached-cuda: the real-layout kernel (``theory.backends.cached``) lives on the device; forward
   and reverse passes are two tiled shared-memory matrix products (C = A B and C = A^T B).
 
 Kernels use only arithmetic, cmath and float64 atomics, so they run unchanged on a GPU and in
-the simulator (NUMBA_ENABLE_CUDASIM=1, how CI tests them); tests/test_cuda.py also compiles every
+the simulator (NUMBA_ENABLE_CUDASIM=1, how CI tests them); tests/test_backends.py also compiles every
 kernel to PTX for sm_80 without a GPU. Pick the device with CUDA_VISIBLE_DEVICES (one per job).
 """
 
@@ -18,9 +25,11 @@ import math
 import numpy as np
 from numba import config, cuda
 
+from ..channels import channel_tables, has_channel_form
 from ..response import event_response as _event_response
 from .base import Backend
 from .cached import CachedKernel, complex_gradient, parameter_vectors
+from .numba_cpu import contract_channels
 from .problem import event_u
 
 # The simulator runs kernels as Python: it calls the plain function (the CPU-compiled one cannot
@@ -41,6 +50,130 @@ kernel_entries = _entries if config.ENABLE_CUDASIM else cuda.jit(device=True)(_e
 
 THREADS = 128
 TILE = 16
+MAX_NODES = 1024
+"""Contour nodes a channel-form block serves (one thread each)."""
+GRAD_ROWS = 64
+"""Rows per block in the channel-form reverse pass."""
+N_ACC = 2 * 3 * 5
+"""Per node-thread accumulators of the reverse pass: (re, im) x 3 channels x 5 monomials."""
+
+
+def _cexp_py(re, im):
+    """(Re, Im) of exp(re + i im) (the GPU's own exp, sin and cos)."""
+    e = math.exp(re)
+    return e * math.cos(im), e * math.sin(im)
+
+
+_cexp = _cexp_py if config.ENABLE_CUDASIM else cuda.jit(device=True)(_cexp_py)
+
+
+@cuda.jit
+def channel_ds_kernel(p, Nn, Cs, codes, rowf, ds):
+    """ds[b, i] = factor_i Im sum_j sum_c E_c(i, j) sum_m s_m(i) Cs[b, t_i, r_i, c, m, j]; block i.
+    Packed (few arguments: launches cost per argument): p[re/im, R, 3, n], Nn[re/im, n],
+    Cs[re/im, B, 2, R, 3, 5, n], codes[region/target, rows], rowf[lnrho/logx/a/y/factor, rows]."""
+    sh = cuda.shared.array(MAX_NODES, dtype=np.float64)
+    i = cuda.blockIdx.x
+    j = cuda.threadIdx.x
+    n = Nn.shape[1]
+    r = codes[0, i]
+    t = codes[1, i]
+    L = rowf[0, i]
+    lx = rowf[1, i]
+    ai = rowf[2, i]
+    yp = 1.0 + (1.0 - rowf[3, i]) ** 2
+    y2 = rowf[3, i] * rowf[3, i]
+    s0, s1, s2, s3, s4 = yp, yp * ai, yp * ai * ai, -y2 * ai, -y2 * ai * ai
+    e0r = e0i = e1r = e1i = e2r = e2i = 0.0
+    if j < n:
+        e0r, e0i = _cexp(p[0, r, 0, j] * L - Nn[0, j] * lx, p[1, r, 0, j] * L - Nn[1, j] * lx)
+        e1r, e1i = _cexp(p[0, r, 1, j] * L - Nn[0, j] * lx, p[1, r, 1, j] * L - Nn[1, j] * lx)
+        e2r, e2i = _cexp(p[0, r, 2, j] * L - Nn[0, j] * lx, p[1, r, 2, j] * L - Nn[1, j] * lx)
+    for b in range(Cs.shape[1]):
+        v = 0.0
+        if j < n:
+            for c in range(3):
+                er = e0r if c == 0 else (e1r if c == 1 else e2r)
+                ei = e0i if c == 0 else (e1i if c == 1 else e2i)
+                br = s0 * Cs[0, b, t, r, c, 0, j] + s1 * Cs[0, b, t, r, c, 1, j] + s2 * Cs[0, b, t, r, c, 2, j] \
+                    + s3 * Cs[0, b, t, r, c, 3, j] + s4 * Cs[0, b, t, r, c, 4, j]  # fmt: skip
+                bi = s0 * Cs[1, b, t, r, c, 0, j] + s1 * Cs[1, b, t, r, c, 1, j] + s2 * Cs[1, b, t, r, c, 2, j] \
+                    + s3 * Cs[1, b, t, r, c, 3, j] + s4 * Cs[1, b, t, r, c, 4, j]  # fmt: skip
+                v += er * bi + ei * br
+        sh[j] = v
+        cuda.syncthreads()
+        stride = cuda.blockDim.x // 2
+        while stride > 0:
+            if j < stride:
+                sh[j] += sh[j + stride]
+            cuda.syncthreads()
+            stride //= 2
+        if j == 0:
+            ds[b, i] = rowf[4, i] * sh[0]
+        cuda.syncthreads()
+
+
+@cuda.jit
+def channel_grad_kernel(p, Nn, codes, rowf, rows, uf, H):
+    """H[re/im, b, t, r, c, m, j] += sum_i uf[b, i] s_m(i) E_c(i, j) over this block's rows
+    (sorted by (target, region)); uf = u * factor; other arguments as ``channel_ds_kernel``'s."""
+    j = cuda.threadIdx.x
+    n = Nn.shape[1]
+    if j >= n:
+        return
+    start = cuda.blockIdx.x * GRAD_ROWS
+    stop = min(start + GRAD_ROWS, rows.shape[0])
+    acc = cuda.local.array(N_ACC, dtype=np.float64)
+    s = cuda.local.array(5, dtype=np.float64)
+    for b in range(uf.shape[0]):
+        cur_t = -1
+        cur_r = -1
+        for q in range(N_ACC):
+            acc[q] = 0.0
+        for k in range(start, stop + 1):
+            i = rows[k] if k < stop else 0
+            t = codes[1, i] if k < stop else -1
+            r = codes[0, i] if k < stop else -1
+            if t != cur_t or r != cur_r:
+                if cur_t >= 0:
+                    for c in range(3):
+                        for m in range(5):
+                            cuda.atomic.add(H, (0, b, cur_t, cur_r, c, m, j), acc[2 * (5 * c + m)])
+                            cuda.atomic.add(H, (1, b, cur_t, cur_r, c, m, j), acc[2 * (5 * c + m) + 1])
+                for q in range(N_ACC):
+                    acc[q] = 0.0
+                cur_t = t
+                cur_r = r
+            if k == stop:
+                break
+            w = uf[b, i]
+            if w == 0.0:
+                continue
+            L = rowf[0, i]
+            lx = rowf[1, i]
+            ai = rowf[2, i]
+            yp = 1.0 + (1.0 - rowf[3, i]) ** 2
+            y2 = rowf[3, i] * rowf[3, i]
+            s[0] = w * yp
+            s[1] = w * yp * ai
+            s[2] = w * yp * ai * ai
+            s[3] = -w * y2 * ai
+            s[4] = -w * y2 * ai * ai
+            for c in range(3):
+                er, ei = _cexp(p[0, r, c, j] * L - Nn[0, j] * lx, p[1, r, c, j] * L - Nn[1, j] * lx)
+                for m in range(5):
+                    acc[2 * (5 * c + m)] += s[m] * er
+                    acc[2 * (5 * c + m) + 1] += s[m] * ei
+
+
+def _block_size(n_nodes):
+    """The power of two >= n_nodes (and >= 32) that a channel-form block uses."""
+    if n_nodes > MAX_NODES:
+        raise ValueError(f"numba-cuda serves at most {MAX_NODES} contour nodes, not {n_nodes}")
+    size = 32
+    while size < n_nodes:
+        size *= 2
+    return size
 
 
 @cuda.jit
@@ -120,6 +253,17 @@ class NumbaCUDA(Backend):
     def __init__(self, problem, kernel=None):
         super().__init__(problem)
         tab, ev = problem.tables, problem.ev
+        self.channels = has_channel_form(tab)
+        if self.channels:
+            p, self.C = channel_tables(tab)
+            self._block = _block_size(problem.n_nodes)
+            key = problem.target * self.C.shape[0] + ev.region
+            self._rows = cuda.to_device(np.argsort(key, kind="stable").astype(np.int64))
+            self._p = cuda.to_device(np.ascontiguousarray(np.stack([p.real, p.imag])))
+            self._Nn = cuda.to_device(np.ascontiguousarray(np.stack([tab.N.real, tab.N.imag])))
+            self._codes = cuda.to_device(np.ascontiguousarray(np.stack([ev.region, problem.target])))
+            self._rowf = cuda.to_device(np.ascontiguousarray(np.stack([ev.lnrho, ev.logx, ev.a, ev.y, ev.factor])))
+            return
         host = (tab.N, tab.w, ev.region, ev.a, ev.lnrho, ev.y, ev.factor, ev.logx, problem.target)
         self._events = tuple(cuda.to_device(np.ascontiguousarray(v)) for v in host)
         self._tables = tuple(cuda.to_device(np.ascontiguousarray(v)) for v in
@@ -133,6 +277,8 @@ class NumbaCUDA(Backend):
         kernel[blocks, THREADS](*self._events, *self._modes, *self._tables, *tail)
 
     def _evaluate(self, comps, weights, want_grad):
+        if self.channels:
+            return self._evaluate_channels(comps, weights, want_grad)
         pb = self.problem
         B = comps.shape[0]
         d_comps = cuda.to_device(np.ascontiguousarray(comps))
@@ -141,11 +287,30 @@ class NumbaCUDA(Backend):
         ds = d_ds.copy_to_host()
         G = None
         if want_grad:
-            u = np.concatenate([np.zeros((B, 0)), pb.u_vectors_block(ds, weights, slice(0, pb.n_rows))], axis=1)
+            u = pb.u_vectors_block(ds, weights, slice(0, pb.n_rows))
             d_re = cuda.to_device(np.zeros((B, 2, 3, pb.n_nodes)))
             d_im = cuda.to_device(np.zeros((B, 2, 3, pb.n_nodes)))
             self._launch(direct_grad_kernel, cuda.to_device(np.ascontiguousarray(u)), d_re, d_im)
             G = d_re.copy_to_host() + 1j * d_im.copy_to_host()
+        return ds[:, : pb.n_events], pb.expected_counts(ds), G
+
+    def _evaluate_channels(self, comps, weights, want_grad):
+        pb = self.problem
+        B = comps.shape[0]
+        Cs = np.empty((2, B, 2) + self.C.shape[:3] + (pb.n_nodes,))
+        contract_channels(self.C, np.ascontiguousarray(comps), Cs[0], Cs[1])
+        d_ds = cuda.device_array((B, pb.n_rows))
+        channel_ds_kernel[pb.n_rows, self._block](self._p, self._Nn, cuda.to_device(Cs), self._codes, self._rowf, d_ds)
+        ds = d_ds.copy_to_host()
+        G = None
+        if want_grad:
+            uf = pb.u_vectors_block(ds, weights, slice(0, pb.n_rows)) * pb.ev.factor
+            d_H = cuda.to_device(np.zeros(Cs.shape))
+            blocks = math.ceil(pb.n_rows / GRAD_ROWS)
+            channel_grad_kernel[blocks, self._block](self._p, self._Nn, self._codes, self._rowf, self._rows,
+                                                     cuda.to_device(np.ascontiguousarray(uf)), d_H)  # fmt: skip
+            H = d_H.copy_to_host()
+            G = np.einsum("btrcmj,rcmkj->btkj", H[0] + 1j * H[1], self.C)
         return ds[:, : pb.n_events], pb.expected_counts(ds), G
 
 
@@ -209,7 +374,12 @@ def compile_ptx_all(cc=(8, 0)):
     f2 = types.float64[:, ::1]
     f4 = types.float64[:, :, :, ::1]
     head = (c1, c1, i1, f1, f1, f1, f1, f1, i1, types.int64, types.int64, f1, i1, f1, c4, c3, c3, c4, c2)
+    i2 = types.int64[:, ::1]
+    f7 = types.float64[:, :, :, :, :, :, ::1]
+    packed = (f4, f2, i2, f2)  # p, Nn, codes, rowf
     signatures = {
+        "channel_ds_kernel": (channel_ds_kernel, (f4, f2, f7, i2, f2, f2)),
+        "channel_grad_kernel": (channel_grad_kernel, packed + (i1, f2, f7)),
         "direct_ds_kernel": (direct_ds_kernel, head + (c4, f2)),
         "direct_grad_kernel": (direct_grad_kernel, head + (f2, f4, f4)),
         "gemm": (gemm, (f2, f2, f2, types.boolean)),
