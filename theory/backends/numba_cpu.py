@@ -34,6 +34,12 @@ def _sum(v):
 
 
 @njit(inline="always")
+def _chunk_bounds(c, n, n_chunks):
+    """Rows [start, stop) of chunk c when n rows are cut into n_chunks nearly equal chunks."""
+    return c * n // n_chunks, (c + 1) * n // n_chunks
+
+
+@njit(inline="always")
 def _row_u(d, w, i, n_events, node_weight):
     """u of row i: -w/dsigma for an event (0 where dsigma <= 0), W for a normalisation node."""
     if i < n_events:
@@ -65,8 +71,7 @@ def channel_kernel(p_re, p_im, N_re, N_im, Cs_re, Cs_im, region, lnrho, logx, a,
     n = N_re.shape[0]
     B = Cs_re.shape[0]
     for ch in prange(n_chunks):
-        start = ch * n_rows // n_chunks
-        stop = (ch + 1) * n_rows // n_chunks
+        start, stop = _chunk_bounds(ch, n_rows, n_chunks)
         E_re = np.empty((N_CHANNELS, n))
         E_im = np.empty((N_CHANNELS, n))
         T = np.empty(n)
@@ -122,8 +127,7 @@ def direct_kernel(N, w, region, a, lnrho, y, factor, logx, target, node_weight, 
     n_nodes = N.shape[0]
     B = comps.shape[0]
     for c in prange(n_chunks):
-        start = c * n_rows // n_chunks
-        stop = (c + 1) * n_rows // n_chunks
+        start, stop = _chunk_bounds(c, n_rows, n_chunks)
         K = np.empty((n_nodes, 3), dtype=np.complex128)
         for i in range(start, stop):
             for j in range(n_nodes):
