@@ -77,10 +77,23 @@ def channel_tables(tables):
     return p, C
 
 
-def monomials(a, y):
-    """s[..., 5] = (Y+, Y+ a, Y+ a^2, -y^2 a, -y^2 a^2) of events."""
-    a = np.asarray(a, dtype=float)
-    y = np.asarray(y, dtype=float)
+def event_monomials(a, y):
+    """(Y+, Y+ a, Y+ a^2, -y^2 a, -y^2 a^2) of one event, or of arrays of events. Plain
+    arithmetic: the Numba and CUDA kernels compile this very function (``monomials`` is the
+    numpy form)."""
     yp = 1.0 + (1.0 - y) ** 2
     y2 = y * y
-    return np.stack([yp, yp * a, yp * a * a, -y2 * a, -y2 * a * a], axis=-1)
+    return yp, yp * a, yp * a * a, -y2 * a, -y2 * a * a
+
+
+def monomials(a, y):
+    """s[..., 5] = ``event_monomials`` of arrays of events."""
+    return np.stack(event_monomials(np.asarray(a, dtype=float), np.asarray(y, dtype=float)), axis=-1)
+
+
+def rows_by_target_region(target, region, n_regions):
+    """(perm, key): the rows in (target, region) order, stable, and their sorted keys
+    target * n_regions + region (blocks that share their channel coefficients are contiguous)."""
+    key = np.asarray(target) * n_regions + np.asarray(region)
+    perm = np.argsort(key, kind="stable")
+    return perm, key[perm]

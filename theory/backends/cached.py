@@ -152,42 +152,14 @@ class CachedCPU(Backend):
         super().__init__(problem)
         self.kernel = kernel if kernel is not None else CachedKernel(problem)
 
-    def _workers(self, B):
-        return max(1, min(numba.get_num_threads(), B // SETS_PER_WORKER_MIN))
-
-    def _map_groups(self, fn, B):
-        groups = np.array_split(np.arange(B), self._workers(B))
-        if len(groups) == 1:
-            return [fn(groups[0])]
+    def _map_sets(self, work, B):
+        workers = max(1, min(numba.get_num_threads(), B // SETS_PER_WORKER_MIN))
+        if workers == 1:
+            return super()._map_sets(work, B)
         self.kernel.factors()  # once, before the threads share it
-        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(len(groups)) as pool:
-            return list(pool.map(fn, groups))
-
-    def cross_sections(self, thetas):
-        thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
-        pb = self.problem
-
-        def work(idx):
-            comps, _ = pb.components(thetas[idx], with_jacobian=False, parallel=len(idx) == len(thetas))
-            return self._evaluate(comps, None, False)[0]
-
-        out = np.concatenate(self._map_groups(work, len(thetas)))
-        self.evaluations += len(thetas)
-        return out
-
-    def loss_and_grad(self, thetas, weights=None):
-        thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
-        pb = self.problem
-        w = pb.event_weights(weights, len(thetas))
-
-        def work(idx):
-            comps, jac = pb.components(thetas[idx], parallel=len(idx) == len(thetas))
-            ds, nu, G = self._evaluate(comps, w[idx], True)
-            return pb.loss(ds, nu, w[idx]), pb.gradient(G, jac)
-
-        parts = self._map_groups(work, len(thetas))
-        self.evaluations += len(thetas)
-        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        groups = np.array_split(np.arange(B), workers)
+        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(lambda idx: work(idx, False), groups))
 
     def _evaluate(self, comps, weights, want_grad):
         kern = self.kernel

@@ -25,7 +25,7 @@ import math
 import numpy as np
 from numba import config, cuda
 
-from ..channels import channel_tables, has_channel_form
+from ..channels import channel_tables, event_monomials, has_channel_form, rows_by_target_region
 from ..response import event_response as _event_response
 from .base import Backend
 from .cached import CachedKernel, complex_gradient, parameter_vectors
@@ -65,6 +65,7 @@ def _cexp_py(re, im):
 
 
 _cexp = _cexp_py if config.ENABLE_CUDASIM else cuda.jit(device=True)(_cexp_py)
+_monomials = event_monomials if config.ENABLE_CUDASIM else cuda.jit(device=True)(event_monomials)
 
 
 @cuda.jit
@@ -80,26 +81,20 @@ def channel_ds_kernel(p, Nn, Cs, codes, rowf, ds):
     t = codes[1, i]
     L = rowf[0, i]
     lx = rowf[1, i]
-    ai = rowf[2, i]
-    yp = 1.0 + (1.0 - rowf[3, i]) ** 2
-    y2 = rowf[3, i] * rowf[3, i]
-    s0, s1, s2, s3, s4 = yp, yp * ai, yp * ai * ai, -y2 * ai, -y2 * ai * ai
-    e0r = e0i = e1r = e1i = e2r = e2i = 0.0
+    s0, s1, s2, s3, s4 = _monomials(rowf[2, i], rowf[3, i])
+    E = cuda.local.array(6, dtype=np.float64)  # (re, im) of the three channels' exponentials
     if j < n:
-        e0r, e0i = _cexp(p[0, r, 0, j] * L - Nn[0, j] * lx, p[1, r, 0, j] * L - Nn[1, j] * lx)
-        e1r, e1i = _cexp(p[0, r, 1, j] * L - Nn[0, j] * lx, p[1, r, 1, j] * L - Nn[1, j] * lx)
-        e2r, e2i = _cexp(p[0, r, 2, j] * L - Nn[0, j] * lx, p[1, r, 2, j] * L - Nn[1, j] * lx)
+        for c in range(3):
+            E[2 * c], E[2 * c + 1] = _cexp(p[0, r, c, j] * L - Nn[0, j] * lx, p[1, r, c, j] * L - Nn[1, j] * lx)
     for b in range(Cs.shape[1]):
         v = 0.0
         if j < n:
             for c in range(3):
-                er = e0r if c == 0 else (e1r if c == 1 else e2r)
-                ei = e0i if c == 0 else (e1i if c == 1 else e2i)
                 br = s0 * Cs[0, b, t, r, c, 0, j] + s1 * Cs[0, b, t, r, c, 1, j] + s2 * Cs[0, b, t, r, c, 2, j] \
                     + s3 * Cs[0, b, t, r, c, 3, j] + s4 * Cs[0, b, t, r, c, 4, j]  # fmt: skip
                 bi = s0 * Cs[1, b, t, r, c, 0, j] + s1 * Cs[1, b, t, r, c, 1, j] + s2 * Cs[1, b, t, r, c, 2, j] \
                     + s3 * Cs[1, b, t, r, c, 3, j] + s4 * Cs[1, b, t, r, c, 4, j]  # fmt: skip
-                v += er * bi + ei * br
+                v += E[2 * c] * bi + E[2 * c + 1] * br
         sh[j] = v
         cuda.syncthreads()
         stride = cuda.blockDim.x // 2
@@ -151,19 +146,13 @@ def channel_grad_kernel(p, Nn, codes, rowf, rows, uf, H):
                 continue
             L = rowf[0, i]
             lx = rowf[1, i]
-            ai = rowf[2, i]
-            yp = 1.0 + (1.0 - rowf[3, i]) ** 2
-            y2 = rowf[3, i] * rowf[3, i]
-            s[0] = w * yp
-            s[1] = w * yp * ai
-            s[2] = w * yp * ai * ai
-            s[3] = -w * y2 * ai
-            s[4] = -w * y2 * ai * ai
+            s[0], s[1], s[2], s[3], s[4] = _monomials(rowf[2, i], rowf[3, i])
             for c in range(3):
                 er, ei = _cexp(p[0, r, c, j] * L - Nn[0, j] * lx, p[1, r, c, j] * L - Nn[1, j] * lx)
                 for m in range(5):
-                    acc[2 * (5 * c + m)] += s[m] * er
-                    acc[2 * (5 * c + m) + 1] += s[m] * ei
+                    ws = w * s[m]
+                    acc[2 * (5 * c + m)] += ws * er
+                    acc[2 * (5 * c + m) + 1] += ws * ei
 
 
 def _block_size(n_nodes):
@@ -176,17 +165,28 @@ def _block_size(n_nodes):
     return size
 
 
+def _thread_entries_py(N, w, region, a, lnrho, y, factor, logx, order, mode, a0, nf, e2sum, F, gam, pw, XY, coef):
+    """(i, j, K_ij) of this thread's (event i, node j), one thread per pair; i = -1 past the end."""
+    idx = cuda.grid(1)
+    n_nodes = N.shape[0]
+    if idx >= region.shape[0] * n_nodes:
+        return -1, 0, (0j, 0j, 0j)
+    i = idx // n_nodes
+    j = idx - i * n_nodes
+    return i, j, kernel_entries(i, j, N, w, region, a, lnrho, y, factor, logx, order, mode, a0, nf, e2sum, F, gam, pw,
+                                XY, coef)  # fmt: skip
+
+
+_thread_entries = _thread_entries_py if config.ENABLE_CUDASIM else cuda.jit(device=True)(_thread_entries_py)
+
+
 @cuda.jit
 def direct_ds_kernel(N, w, region, a, lnrho, y, factor, logx, target, order, mode,
                      a0, nf, e2sum, F, gam, pw, XY, coef, comps, ds):  # fmt: skip
     """ds[b, i] += Im sum_k K_ijk c[b, t_i, j, k] for the (event i, node j) of this thread."""
-    idx = cuda.grid(1)
-    n_nodes = N.shape[0]
-    if idx >= region.shape[0] * n_nodes:
+    i, j, K = _thread_entries(N, w, region, a, lnrho, y, factor, logx, order, mode, a0, nf, e2sum, F, gam, pw, XY, coef)
+    if i < 0:
         return
-    i = idx // n_nodes
-    j = idx - i * n_nodes
-    K = kernel_entries(i, j, N, w, region, a, lnrho, y, factor, logx, order, mode, a0, nf, e2sum, F, gam, pw, XY, coef)
     t = target[i]
     for b in range(comps.shape[0]):
         val = (K[0] * comps[b, t, j, 0] + K[1] * comps[b, t, j, 1] + K[2] * comps[b, t, j, 2]).imag
@@ -197,13 +197,9 @@ def direct_ds_kernel(N, w, region, a, lnrho, y, factor, logx, target, order, mod
 def direct_grad_kernel(N, w, region, a, lnrho, y, factor, logx, target, order, mode,
                        a0, nf, e2sum, F, gam, pw, XY, coef, u, G_re, G_im):  # fmt: skip
     """G[b, t_i, k, j] += u[b, i] K_ijk, split into real and imaginary parts."""
-    idx = cuda.grid(1)
-    n_nodes = N.shape[0]
-    if idx >= region.shape[0] * n_nodes:
+    i, j, K = _thread_entries(N, w, region, a, lnrho, y, factor, logx, order, mode, a0, nf, e2sum, F, gam, pw, XY, coef)
+    if i < 0:
         return
-    i = idx // n_nodes
-    j = idx - i * n_nodes
-    K = kernel_entries(i, j, N, w, region, a, lnrho, y, factor, logx, order, mode, a0, nf, e2sum, F, gam, pw, XY, coef)
     t = target[i]
     for b in range(u.shape[0]):
         ub = u[b, i]
@@ -257,8 +253,8 @@ class NumbaCUDA(Backend):
         if self.channels:
             p, self.C = channel_tables(tab)
             self._block = _block_size(problem.n_nodes)
-            key = problem.target * self.C.shape[0] + ev.region
-            self._rows = cuda.to_device(np.argsort(key, kind="stable").astype(np.int64))
+            perm, _ = rows_by_target_region(problem.target, ev.region, self.C.shape[0])
+            self._rows = cuda.to_device(perm.astype(np.int64))
             self._p = cuda.to_device(np.ascontiguousarray(np.stack([p.real, p.imag])))
             self._Nn = cuda.to_device(np.ascontiguousarray(np.stack([tab.N.real, tab.N.imag])))
             self._codes = cuda.to_device(np.ascontiguousarray(np.stack([ev.region, problem.target])))

@@ -15,7 +15,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ..channels import N_CHANNELS, N_MONOMIALS, channel_tables, has_channel_form
+from ..channels import N_CHANNELS, N_MONOMIALS, channel_tables, event_monomials, has_channel_form
 from ..response import kernel_entries
 from ..vmath import cexp_parts
 from .base import Backend
@@ -31,6 +31,9 @@ def _sum(v):
     for j in range(v.shape[0]):
         acc += v[j]
     return acc
+
+
+_monomials = njit(inline="always")(event_monomials)
 
 
 @njit(inline="always")
@@ -81,14 +84,7 @@ def channel_kernel(p_re, p_im, N_re, N_im, Cs_re, Cs_im, region, lnrho, logx, a,
             t = target[i]
             L = lnrho[i]
             lx = logx[i]
-            ai = a[i]
-            yp = 1.0 + (1.0 - y[i]) ** 2
-            y2 = y[i] * y[i]
-            s[0] = yp
-            s[1] = yp * ai
-            s[2] = yp * ai * ai
-            s[3] = -y2 * ai
-            s[4] = -y2 * ai * ai
+            s[0], s[1], s[2], s[3], s[4] = _monomials(a[i], y[i])
             for c in range(N_CHANNELS):
                 for j in range(n):
                     E_re[c, j], E_im[c, j] = cexp_parts(p_re[r, c, j] * L - N_re[j] * lx,

@@ -9,7 +9,7 @@ the same function on blocks of events x nodes, in chunks so its memory stays bou
 
 import numpy as np
 
-from ..channels import channel_tables, has_channel_form, monomials
+from ..channels import channel_tables, has_channel_form, monomials, rows_by_target_region
 from ..evolution import solutions as sol
 from ..vmath import cexp
 from .base import Backend
@@ -148,15 +148,13 @@ class NumpyVectorized(Backend):
         self.channels = has_channel_form(tab)
         if self.channels:
             self.p, self.C = channel_tables(tab)
-            key = problem.target * self.C.shape[0] + ev.region
-            self.perm = np.argsort(key, kind="stable")
-            self.blocks = []  # (target, region, rows)
-            sorted_key = key[self.perm]
             R = self.C.shape[0]
+            perm, sorted_key = rows_by_target_region(problem.target, ev.region, R)
+            self.blocks = []  # (target, region, rows)
             for k in np.unique(sorted_key):
                 lo, hi = np.searchsorted(sorted_key, [k, k + 1])
                 for start in range(lo, hi, self.chunk):
-                    self.blocks.append((k // R, k % R, self.perm[start : min(start + self.chunk, hi)]))
+                    self.blocks.append((k // R, k % R, perm[start : min(start + self.chunk, hi)]))
             self.s = monomials(ev.a, ev.y)
 
     def _evaluate(self, comps, weights, want_grad):
@@ -175,10 +173,10 @@ class NumpyVectorized(Backend):
             s = self.s[rows]  # [n, m]
             for b in range(B):
                 Bv = s @ Cs[b, t, r]  # [c, n, j] (one product per channel, broadcast over c)
-                ds[b, rows] = ev.factor[rows] * np.einsum("cij,cij->i", E.real, Bv.imag) + \
-                    ev.factor[rows] * np.einsum("cij,cij->i", E.imag, Bv.real)  # fmt: skip
+                ds[b, rows] = ev.factor[rows] * (np.einsum("cij,cij->i", E.real, Bv.imag) +
+                                                 np.einsum("cij,cij->i", E.imag, Bv.real))  # fmt: skip
             if want_grad:
-                u = pb.u_vectors_block_rows(ds[:, rows], weights, rows) * ev.factor[rows]  # [B, n]
+                u = pb.u_vectors_block(ds[:, rows], weights, rows) * ev.factor[rows]  # [B, n]
                 us = u[:, :, None] * s[None]  # [B, n, m]
                 H[:, t, r] += np.einsum("bim,cij->bcmj", us, E)
         G = np.einsum("btrcmj,rcmkj->btkj", H, self.C) if want_grad else None

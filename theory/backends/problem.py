@@ -101,20 +101,12 @@ class Problem:
         return np.stack([ds_rows[:, nodes] @ (wt * (tg == t)) for t in (0, 1)], axis=1)
 
     def u_vectors_block(self, ds_block, weights, rows):
-        """u for a contiguous block of rows (slice): -w/dsigma for events, W for nodes."""
-        idx = np.arange(rows.start, rows.stop)
+        """u for a block of rows (a slice or an integer array): -w/dsigma for events, W for nodes."""
+        idx = np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
         ev = idx < self.n_events
         u = np.empty_like(ds_block)
         u[:, ev] = event_u(ds_block[:, ev], weights[:, idx[ev]])
         u[:, ~ev] = self.node_weight[idx[~ev]]
-        return u
-
-    def u_vectors_block_rows(self, ds_block, weights, rows):
-        """u for the rows listed in ``rows`` (integer array): -w/dsigma for events, W for nodes."""
-        ev = rows < self.n_events
-        u = np.empty_like(ds_block)
-        u[:, ev] = event_u(ds_block[:, ev], weights[:, rows[ev]])
-        u[:, ~ev] = self.node_weight[rows[~ev]]
         return u
 
     def gradient(self, G, jac):
