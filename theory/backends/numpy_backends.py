@@ -3,8 +3,9 @@
 ``numpy-loop`` is the honest reference the speedups are quoted against: written the way a
 physicist writes numpy, arrays over contour nodes and a Python loop over events, with the
 Q^2-independent pieces (anomalous dimensions, eigen-decompositions, coefficient functions,
-PDF moments) computed once per call and a_s(Q^2) once per event set. ``numpy-vectorized`` runs
-the same function on blocks of events x nodes, in chunks so its memory stays bounded.
+PDF moments) computed once per call and a_s(Q^2) once per event set. ``numpy-vectorized`` works
+on blocks of events x nodes, in chunks so its memory stays bounded: the channel form of the
+response for truncated NLO and LO, the same ``response`` as numpy-loop for iterated-exact NLO.
 """
 
 import numpy as np
