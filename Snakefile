@@ -32,5 +32,5 @@ rule all:
 rule planning:
     """On demand: bench on this cluster and project every cluster's hours (snakemake planning)."""
     input:
-        [f"{RESULTS}/plan_{cluster}.json" for cluster in ("tinkercliffs", "summit-style", "local")],
+        [PATHS.plan(cluster) for cluster in CLUSTERS],
     localrule: True

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from theory.anomalous_dimensions import harmonic_sums, lo, nlo
-from theory.constants import CA, CF, ZETA2
+from theory.qcd.anomalous_dimensions import harmonic_sums, lo, nlo
+from theory.qcd.constants import CA, CF, ZETA2
 
 
 @pytest.mark.parametrize("nf", [3, 4, 5, 6])

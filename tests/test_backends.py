@@ -8,10 +8,10 @@ import textwrap
 import numpy as np
 import pytest
 
-from theory.backends import BACKENDS, Problem, make_backend
-from theory.evolution import EvolutionSetup
-from theory.mellin import Contour
+from theory.kernels.backends import BACKENDS, Problem, make_backend
 from theory.pdfs.stats2 import NAMES, Stats2
+from theory.qcd.evolution import EvolutionSetup
+from theory.qcd.mellin import Contour
 
 FULL = Stats2(free=NAMES)  # all nine parameters: the strongest gradient check
 
@@ -53,7 +53,7 @@ def test_backend_agrees_with_numpy_loop(reference, name):
 
 def test_numba_cpu_many_sets_in_several_sweeps():
     """More parameter sets than one gradient sweep takes: same numbers as the cached kernel."""
-    from theory.backends.numba_cpu import GRAD_SETS_PER_PASS
+    from theory.kernels.backends.numba_cpu import GRAD_SETS_PER_PASS
 
     pb = _problem(n=25)
     rng = np.random.default_rng(5)
@@ -104,8 +104,8 @@ def test_unknown_backend_and_bad_weights():
 
 
 def test_kernel_file_round_trip(tmp_path):
-    from theory.backends.cached import CachedKernel
-    from theory.kernel_io import load_kernel, save_kernel
+    from theory.kernels.backends.cached import CachedKernel
+    from theory.kernels.kernel_io import load_kernel, save_kernel
 
     pb = _problem(n=12)
     kernel = CachedKernel(pb)
@@ -139,8 +139,8 @@ def test_cuda_backends_in_the_simulator():
         """
         import numpy as np
         from tests.test_backends import _problem, _thetas
-        from theory.backends import make_backend
-        from theory.mellin import Contour
+        from theory.kernels.backends import make_backend
+        from theory.qcd.mellin import Contour
         small = Contour(z_max=20, first_panel=1.0, growth=2.0, points_per_panel=4)
         W = np.random.default_rng(1).poisson(1.0, (3, 5)).astype(float)
         # truncated: the channel-form kernels; iterated-exact: the per-(event, node) ones
@@ -166,7 +166,7 @@ def test_cuda_kernels_compile_to_ptx_for_sm80():
     """Every CUDA kernel compiles for a real GPU (sm_80) with no GPU and no driver here."""
     out = _run_python(
         """
-        from theory.backends.cuda import compile_ptx_all
+        from theory.kernels.backends.cuda import compile_ptx_all
         for name, ptx in compile_ptx_all((8, 0)).items():
             assert ".target sm_80" in ptx and ".entry" in ptx, name
             print(name, len(ptx))
@@ -179,8 +179,8 @@ def test_cuda_kernels_compile_to_ptx_for_sm80():
 def test_cached_kernel_factors_are_exact_and_small():
     """2,000 events: the low-rank factors reproduce every row to 1e-13 of its norm, hold far
     fewer than the 600 reals per event, and the cross sections match numba-cpu to 1e-11."""
-    from theory.backends.cached import CachedKernel
-    from theory.bench import sample_events
+    from theory.kernels.backends.cached import CachedKernel
+    from theory.pipeline.bench import sample_events
 
     x, Q2, tg = sample_events(2000, seed=9)
     pb = Problem(EvolutionSetup("nlo", "truncated", "vfns"), Contour(), Stats2(), x, Q2, tg)
@@ -219,7 +219,7 @@ def test_cached_cpu_batch_split_over_threads_matches_single_sets():
 
 
 def _real_gpu():
-    from theory.bench import _cuda_available
+    from theory.pipeline.bench import _cuda_available
 
     return _cuda_available()
 

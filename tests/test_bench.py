@@ -2,7 +2,7 @@
 
 import json
 
-from theory.cli import main
+from theory.pipeline.cli import main
 
 
 def test_bench_small(tmp_path, capsys):

@@ -1,15 +1,15 @@
-"""The channel form of the response equals the kernel rows of ``theory.response`` (1e-14)."""
+"""The channel form of the response equals the kernel rows of ``theory.kernels.response`` (1e-14)."""
 
 import numpy as np
 import pytest
 
-from theory.backends import Problem
-from theory.backends.cached import kernel_for
-from theory.bench import sample_events
-from theory.channels import channel_tables, has_channel_form, monomials
-from theory.evolution import EvolutionSetup
-from theory.mellin import Contour
+from theory.kernels.backends import Problem
+from theory.kernels.backends.cached import kernel_for
+from theory.kernels.channels import channel_tables, has_channel_form, monomials
 from theory.pdfs.stats2 import Stats2
+from theory.pipeline.bench import sample_events
+from theory.qcd.evolution import EvolutionSetup
+from theory.qcd.mellin import Contour
 
 
 @pytest.mark.parametrize("order,scheme", [("lo", "vfns"), ("nlo", "vfns"), ("nlo", "ffns4")])

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from theory.cli import main
+from theory.pipeline.cli import main
 
 
 def _run(capsys, *argv):

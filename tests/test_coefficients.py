@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from theory import coefficients as cf
-from theory.constants import CF, TR, ZETA2
-from theory.harmonics import S1, S2
+from theory.qcd import coefficients as cf
+from theory.qcd.constants import CF, TR, ZETA2
+from theory.qcd.harmonics import S1, S2
 
 MOMENTS = [1.0 + 0j, 2.0 + 0j, 3.3 + 0j, 2.5 + 1.5j, 1.9 + 4.0j]
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from theory.couplings import Coupling, beta0, beta1, evolve_fixed_nf
-from theory.scheme import FlavourScheme
+from theory.qcd.couplings import Coupling, beta0, beta1, evolve_fixed_nf
+from theory.qcd.scheme import FlavourScheme
 
 
 @pytest.mark.parametrize("order", [0, 1])

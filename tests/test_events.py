@@ -4,15 +4,15 @@ import numpy as np
 import pytest
 from scipy.stats import chi2
 
-from theory.config import validate
-from theory.events import EventFileError, cross_sections, generate, load_events, save_events
-from theory.fitting import Theory
-from theory.quadrature import cut_region_nodes
+from theory.inference.events import EventFileError, cross_sections, generate, load_events, save_events
+from theory.inference.quadrature import cut_region_nodes
+from theory.inference.run import Run
+from theory.pipeline.config import validate
 
 
 @pytest.fixture(scope="module")
 def theory():
-    return Theory(validate({"events": {"p": 4000, "n": 500}}))
+    return Run.from_config(validate({"events": {"p": 4000, "n": 500}}))
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,12 @@ import h5py
 import numpy as np
 import pytest
 
-from theory.aggregate import aggregate, closure
-from theory.config import validate
-from theory.events import generate
-from theory.fitting import Theory, chunk_replicas, fit_replica, n_chunks, replica_weights, run_chunk
+from theory.inference.events import generate
+from theory.inference.fits import fit_replica, run_chunk
+from theory.inference.posterior import aggregate, closure
+from theory.inference.replicas import replica_weights
+from theory.inference.run import Run, RunSettings
+from theory.pipeline.config import validate
 
 
 def test_replica_weights_depend_on_seed_and_index_only():
@@ -20,7 +22,8 @@ def test_replica_weights_depend_on_seed_and_index_only():
 
 def test_chunks_cover_every_replica_once():
     cfg = validate({"fit": {"replicas": 10, "chunk_size": 4}})
-    covered = [r for k in range(n_chunks(cfg)) for r in chunk_replicas(k, 4, 10)]
+    fit = RunSettings.from_config(cfg).fit
+    covered = [r for k in range(fit.n_chunks) for r in fit.chunk_replicas(k)]
     assert covered == list(range(11))
 
 
@@ -29,12 +32,12 @@ def closure_run(tmp_path_factory):
     """2,000 events per target, 32 bootstrap replicas (+ the central fit), NLO: the closure test."""
     root = tmp_path_factory.mktemp("closure")
     cfg = validate({"run": "closure", "events": {"p": 2000, "n": 2000}, "fit": {"replicas": 32, "chunk_size": 17}})
-    theory = Theory(cfg)
+    theory = Run.from_config(cfg)
     samples = {t: generate(theory, 2000, t, theory.truth, cfg["seed"]) for t in ("p", "n")}
-    chunks = [root / f"chunk_{k}.h5" for k in range(n_chunks(cfg))]
+    chunks = [root / f"chunk_{k}.h5" for k in range(theory.fit.n_chunks)]
     for k, path in enumerate(chunks):
-        run_chunk(cfg, k, samples, path, log=lambda m: None)
-    aggregate(cfg, chunks, root / "posterior.h5", root / "timing.h5", log=lambda m: None)
+        run_chunk(theory, k, samples, path, log=lambda m: None)
+    aggregate(theory, chunks, root / "posterior.h5", root / "timing.h5", log=lambda m: None)
     return cfg, theory, samples, root
 
 
@@ -50,7 +53,7 @@ def test_closure(closure_run):
 def test_replica_independent_of_chunking(closure_run, tmp_path):
     cfg, _, samples, root = closure_run
     small = validate({**{k: v for k, v in cfg.items() if k != "fit"}, "fit": {**cfg["fit"], "chunk_size": 3}})
-    run_chunk(small, 1, samples, tmp_path / "c.h5", log=lambda m: None)  # replicas 3, 4, 5 alone
+    run_chunk(Run.from_config(small), 1, samples, tmp_path / "c.h5", log=lambda m: None)  # replicas 3, 4, 5 alone
     with h5py.File(tmp_path / "c.h5") as f, h5py.File(root / "posterior.h5") as post:
         assert list(f["replica"][...]) == [3, 4, 5]
         index = list(post["replicas/index"][...])
@@ -60,7 +63,7 @@ def test_replica_independent_of_chunking(closure_run, tmp_path):
 
 def test_central_refit_from_truth_returns_truth_within_uncertainty(closure_run):
     cfg, theory, samples, root = closure_run
-    from theory.backends import make_backend
+    from theory.kernels.backends import make_backend
 
     backend = make_backend("cached-cpu", theory.problem(samples))
     w = replica_weights(cfg["seed"], 0, (2000, 2000))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import contour_grid
-from theory import harmonics as h
+from theory.qcd import harmonics as h
 
 
 def _finite(n, term):

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from theory.constants import M_PROTON
-from theory.kinematics import Cuts
-from theory.quadrature import cut_region_nodes
+from theory.dis.kinematics import Cuts
+from theory.inference.quadrature import cut_region_nodes
+from theory.qcd.constants import M_PROTON
 
 S = 140.0**2
 
@@ -45,11 +45,11 @@ def test_bad_cuts_are_named():
 
 def test_default_quadrature_is_converged():
     """sigma from the default grid (48 x 8) against a grid four times finer in each direction."""
-    from theory.config import validate
-    from theory.events import cross_sections
-    from theory.fitting import Theory
+    from theory.inference.events import cross_sections
+    from theory.inference.run import Run
+    from theory.pipeline.config import validate
 
-    theory = Theory(validate({}))
+    theory = Run.from_config(validate({}))
     xq, qq, wq = theory.quadrature
     fine = cut_region_nodes(theory.cuts, S, 192, 32, q2_breaks=(20.25,))
     for target in (0, 1):

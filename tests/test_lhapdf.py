@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from theory.aggregate import pdf_values
-from theory.config import validate
-from theory.fitting import Theory
-from theory.lhapdf import PIDS, export, read_member
+from theory.inference.posterior import pdf_values
+from theory.inference.run import Run
+from theory.pipeline.config import validate
+from theory.pipeline.lhapdf import PIDS, export, read_member
 
 
 @pytest.fixture(scope="module")
@@ -14,7 +14,7 @@ def exported(tmp_path_factory):
     import h5py
 
     cfg = validate({"run": "lh"})
-    theory = Theory(cfg)
+    theory = Run.from_config(cfg)
     root = tmp_path_factory.mktemp("lh")
     post = root / "posterior.h5"
     params = np.array([theory.truth, theory.truth * np.where(np.arange(9) == 0, 1.2, 1.0)])
@@ -22,7 +22,7 @@ def exported(tmp_path_factory):
         f["replicas/status"] = np.array([0, 0])
         f["replicas/params_full"] = params
         f["replicas/index"] = np.array([1, 2])
-    folder = export(cfg, post, root, name="test_set", log=lambda m: None)
+    folder = export(theory, post, root, name="test_set", log=lambda m: None)
     return cfg, theory, params, folder
 
 

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 from scipy.special import beta as real_beta
 
-from theory.evolution import EvolutionSetup
-from theory.mellin import Contour
+from theory.dis.cross_section import d2sigma_dxdQ2
+from theory.dis.structure_functions import structure_functions
 from theory.pdfs import lha
-from theory.special import beta
-from theory.structure_functions import structure_functions
-from theory.xsec import d2sigma_dxdQ2
+from theory.qcd.evolution import EvolutionSetup
+from theory.qcd.mellin import Contour
+from theory.qcd.special import beta
 
 
 @pytest.mark.parametrize("a,b,x_min,rtol", [(-0.2, 3.0, 1e-5, 1e-7), (-1.1, 5.0, 1e-5, 1e-7), (0.5, 0.5, 1e-2, 1e-6)])

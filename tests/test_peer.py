@@ -6,15 +6,15 @@ import pytest
 
 pytest.importorskip("hoppet")
 
-from theory import peer  # noqa: E402
-from theory.config import validate  # noqa: E402
-from theory.fitting import Theory  # noqa: E402
-from theory.structure_functions import structure_functions  # noqa: E402
+from theory.dis.structure_functions import structure_functions  # noqa: E402
+from theory.inference.run import Run  # noqa: E402
+from theory.pipeline import peer  # noqa: E402
+from theory.pipeline.config import validate  # noqa: E402
 
 
 @pytest.mark.parametrize("order", ["lo", "nlo"])
 def test_f2_fl_agree_with_hoppet(order):
-    theory = Theory(validate({"theory": {"order": order, "mode": "iterated-exact", "scheme": "vfns"}}))
+    theory = Run.from_config(validate({"theory": {"order": order, "mode": "iterated-exact", "scheme": "vfns"}}))
     theta = theory.truth * np.where(np.arange(9) == 5, 1.03, 1.0)  # not the default shapes only
     nloop = peer.setup(theory)
     f0, _ = theory.truth_param.moments(theory.contour.N, theta)

@@ -4,23 +4,24 @@ import json
 
 import pytest
 
-from theory.cli import main
-from theory.config import validate
-from theory.plan import bench_times, plan
+from theory.inference.run import RunSettings
+from theory.pipeline.cli import main
+from theory.pipeline.config import validate
+from theory.pipeline.plan import bench_times, plan
 
 
 def test_projection_arithmetic():
-    cfg = validate({"fit": {"replicas": 2560, "chunk_size": 128}})
-    result = plan(cfg, "tinkercliffs", {"numba-cpu": {"seconds": 0.1, "threads": 16}}, 40, nodes=2, efficiency=0.8,
+    fit = RunSettings.from_config(validate({"fit": {"replicas": 2560, "chunk_size": 128}})).fit
+    result = plan(fit, "tinkercliffs", {"numba-cpu": {"seconds": 0.1, "threads": 16}}, 40, nodes=2, efficiency=0.8,
                   overhead=0.0)  # fmt: skip
     row = result["rows"][0]
     assert result["fits"] == 2561 and row["jobs"] == 21 and row["slots"] == 16 and row["waves"] == 2
     assert row["wall_hours"] == pytest.approx(2 * 128 * 40 * 0.1 / 0.8 / 3600)
     assert row["node_hours"] == pytest.approx(2 * row["wall_hours"])
     assert row["suggested_chunk_size"] == 161  # 2,561 fits over 16 slots in one wave
-    gpu = plan(cfg, "summit-style", {"cached-cuda": {"seconds": 0.01}}, 40, nodes=1)["rows"][0]
+    gpu = plan(fit, "summit-style", {"cached-cuda": {"seconds": 0.01}}, 40, nodes=1)["rows"][0]
     assert gpu["slots"] == 6 and gpu["gpu_hours"] == pytest.approx(6 * gpu["wall_hours"])
-    assert plan(cfg, "tinkercliffs", {"cached-cuda": {"seconds": 0.01}}, 40)["rows"] == []  # no GPUs there
+    assert plan(fit, "tinkercliffs", {"cached-cuda": {"seconds": 0.01}}, 40)["rows"] == []  # no GPUs there
 
 
 def test_bench_times_scale_with_events():

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from theory.evolution import EvolutionSetup
-from theory.mellin import Contour
+from theory.dis.cross_section import d2sigma_dxdQ2
+from theory.dis.structure_functions import structure_functions
+from theory.kernels.response import EventConstants, ResponseTables, build_kernel, input_components
 from theory.pdfs.stats2 import NAMES, Stats2
-from theory.response import EventConstants, ResponseTables, build_kernel, input_components
-from theory.structure_functions import structure_functions
-from theory.xsec import d2sigma_dxdQ2
+from theory.qcd.evolution import EvolutionSetup
+from theory.qcd.mellin import Contour
 
 X = np.array([1e-3, 0.01, 0.1, 0.5, 0.8, 0.3, 0.05])
 Q2 = np.array([2.5, 10.0, 50.0, 300.0, 5000.0, 30000.0, 2.0])
@@ -22,9 +22,7 @@ def test_kernel_reproduces_structure_function_route(order, mode, scheme):
     contour = Contour()
     tables = ResponseTables(setup, contour, q2_max=1e5)
     ev = EventConstants(tables, X, Q2, 140.0)
-    K = build_kernel(tables.N, tables.w, ev.region, ev.a, ev.lnrho, ev.y, ev.factor, ev.logx, tables.order,
-                     tables.mode, tables.a0, tables.nf, tables.e2sum, tables.F, tables.gam, tables.pw, tables.XY,
-                     tables.coef)  # fmt: skip
+    K = build_kernel(tables.arrays(), ev.arrays())
     param = Stats2(free=NAMES)
     f, _ = param.moments(contour.N, param.truth)
     for target in ("p", "n"):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import contour_grid
-from theory.special import beta, digamma, lgamma, polygamma
+from theory.qcd.special import beta, digamma, lgamma, polygamma
 
 
 def test_lgamma_matches_mpmath_principal_branch():

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from theory.mellin import Contour
 from theory.pdfs.stats2 import FREE, NAMES, TRUTH, Stats2
+from theory.qcd.mellin import Contour
 
 
 @pytest.mark.parametrize("scale", [1.0, 1.01, 0.97])
@@ -42,3 +42,45 @@ def test_free_and_fixed_bookkeeping():
         p.check([-0.2, -0.2, 0.2, -3.0, -1.1])
     with pytest.raises(ValueError, match="unknown stats2 parameter 'gluon'"):
         Stats2(free=("gluon",))
+
+
+# The shape moments (formerly tested through theory.pdfs.shapes, now through the implementation the
+# fits use): s(N) = B(N + a, b + 1) = int x^(N-1) x^a (1-x)^b dx and its analytic a, b derivatives.
+SHAPES = [(-0.4, 3.2), (-1.15, 6.0), (0.3, 0.8)]
+
+
+@pytest.mark.parametrize("a,b", SHAPES)
+def test_shape_moment_against_quadrature(a, b):
+    from scipy.integrate import quad
+
+    from theory.pdfs.stats2 import _shape
+    from theory.qcd.special import lgamma_digamma_mod
+
+    lg_b, psi_b = lgamma_digamma_mod(b + 1.0 + 0j)
+    for N in (2.0, 3.7):
+        exact = quad(lambda x: x ** (N - 1) * x**a * (1 - x) ** b, 0, 1, limit=200)[0]
+        assert _shape(complex(N), a, b, lg_b, psi_b)[0].real == pytest.approx(exact, rel=1e-9)
+
+
+@pytest.mark.parametrize("a,b", SHAPES)
+def test_shape_gradients_against_finite_differences(a, b):
+    from theory.pdfs.stats2 import _shape
+    from theory.qcd.special import lgamma_digamma_mod
+
+    def s(a_, b_):
+        lg, psi = lgamma_digamma_mod(b_ + 1.0 + 0j)
+        return _shape(2.3 + 1.7j, a_, b_, lg, psi)
+
+    _, ds_da, ds_db = s(a, b)
+    h = 1e-6
+    assert ds_da == pytest.approx((s(a + h, b)[0] - s(a - h, b)[0]) / (2 * h), rel=1e-7, abs=1e-9)
+    assert ds_db == pytest.approx((s(a, b + h)[0] - s(a, b - h)[0]) / (2 * h), rel=1e-7, abs=1e-9)
+
+
+def test_sum_rules_pin_the_moments_whatever_the_shape():
+    """The normalisations fixed by the sum rules: at N = 1 (valence numbers) and N = 2 (momentum)
+    the moments do not move with any parameter."""
+    p = Stats2(free=NAMES)
+    f, J = p.moments(np.array([1.0 + 0j, 2.0 + 0j]), p.truth * 1.02)
+    assert np.allclose(J[0, 8], 0.0, atol=1e-13) and np.allclose(J[0, 7], 0.0, atol=1e-13)
+    assert np.allclose(J[1, 0] + J[1, 1:7].sum(axis=0), 0.0, atol=1e-13)

@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from theory.constants import CF, CHARGES2, TR, ZETA2
-from theory.evolution import EvolutionSetup
-from theory.mellin import Contour
+from theory.dis.structure_functions import structure_functions
 from theory.pdfs import lha
-from theory.structure_functions import isospin_swap, structure_functions
+from theory.qcd.constants import CF, CHARGES2, TR, ZETA2
+from theory.qcd.evolution import EvolutionSetup
+from theory.qcd.flavours import isospin_swap
+from theory.qcd.mellin import Contour
 
 X = np.array([1e-4, 1e-3, 0.01, 0.1, 0.3, 0.5, 0.7])
 

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from theory.vmath import cexp, cexp_into
+from theory.kernels.vmath import cexp, cexp_into
 
 
 def _points():

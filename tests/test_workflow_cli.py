@@ -4,7 +4,7 @@ import h5py
 import pytest
 import yaml
 
-from theory.cli import main
+from theory.pipeline.cli import main
 
 
 @pytest.fixture()

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from theory.constants import ALPHA_EM, HBARC2_NB
-from theory.xsec import d2sigma_dxdQ2, inelasticity
+from theory.dis.cross_section import d2sigma_dxdQ2, inelasticity
+from theory.qcd.constants import ALPHA_EM, HBARC2_NB
 
 
 def test_value_by_hand():

@@ -1,7 +1,7 @@
-"""``python -m theory``: see ``theory.cli``."""
+"""``python -m theory``: see ``theory.pipeline.cli``."""
 
 import sys
 
-from .cli import main
+from theory.pipeline.cli import main
 
 sys.exit(main())

@@ -27,6 +27,16 @@ def atomic_path(path, suffix=""):
         raise
 
 
+@contextlib.contextmanager
+def write_hdf5(path):
+    """An h5py File open for writing at a temporary path; renamed to ``path`` once it is closed."""
+    import h5py
+
+    with atomic_path(path, ".h5") as tmp:
+        with h5py.File(tmp, "w") as f:
+            yield f
+
+
 def write_json(path, obj):
     """Write JSON atomically."""
     with atomic_path(path, ".json") as tmp, open(tmp, "w") as handle:

@@ -13,11 +13,20 @@ import math
 import numpy as np
 from numba import njit
 
-from ..special import beta
+from theory.qcd.flavours import D_MINUS, D_PLUS, N_SLOTS, S_PLUS, U_MINUS, U_PLUS, G
+from theory.qcd.special import beta
 
 MU0_2 = 2.0
 ALPHA_S0 = 0.35
 MASSES = (math.sqrt(2.0), 4.5, 175.0)
+REFERENCE_TABLES = {
+    ("lo", "ffns4"): "LO_FFNS",
+    ("lo", "vfns"): "LO_VFNS",
+    ("nlo", "ffns4"): "NLO_FFNS",
+    ("nlo", "vfns"): "NLO_VFNS",
+}
+"""The (order, scheme) settings of the Les Houches reference tables (data/refdata/lha_evolution.json,
+its ``results`` keys): what ``lha.orders`` and ``lha.schemes`` of the config may name."""
 
 
 @njit(cache=True)
@@ -29,35 +38,18 @@ def _moments(N, out):
     ubar = 0.1939875 * beta(N - 1.1, 8.0)
     s = 0.2 * (ubar + dbar)
     out[:] = 0.0
-    out[0] = g
-    out[1] = dv + 2.0 * dbar
-    out[2] = uv + 2.0 * ubar
-    out[3] = 2.0 * s
-    out[7] = dv
-    out[8] = uv
+    out[G] = g
+    out[D_PLUS] = dv + 2.0 * dbar
+    out[U_PLUS] = uv + 2.0 * ubar
+    out[S_PLUS] = 2.0 * s
+    out[D_MINUS] = dv
+    out[U_MINUS] = uv
 
 
 def moments(Ns):
     """The toy input's flavour vectors f(N_j) at mu0, complex[len(Ns), 13]."""
     Ns = np.atleast_1d(np.asarray(Ns, dtype=np.complex128))
-    out = np.zeros((Ns.shape[0], 13), dtype=np.complex128)
+    out = np.zeros((Ns.shape[0], N_SLOTS), dtype=np.complex128)
     for j in range(Ns.shape[0]):
         _moments(Ns[j], out[j])
     return out
-
-
-def lha_combinations(flavours):
-    """The LHA table's combinations from flavour-basis values (last axis 13), in table order.
-
-    Returns an array with last axis (u_v, d_v, L_m, L_p, s_p, c_p, b_p, g): u - ubar, d - dbar,
-    dbar - ubar, 2 (ubar + dbar), s + sbar, c + cbar, b + bbar, g (multiply by x for x f).
-    """
-    f = np.asarray(flavours)
-    dp, up, sp, cp, bp = (f[..., i] for i in range(1, 6))
-    dm, um = f[..., 7], f[..., 8]
-    ubar = 0.5 * (up - um)
-    dbar = 0.5 * (dp - dm)
-    return np.stack([um, dm, dbar - ubar, 2.0 * (ubar + dbar), sp, cp, bp, f[..., 0]], axis=-1)
-
-
-LHA_LABELS = ("u_v", "d_v", "L_m", "L_p", "s_p", "c_p", "b_p", "g")

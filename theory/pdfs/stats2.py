@@ -1,6 +1,6 @@
 """The "stats2" parametrisation: what inclusive p and n DIS alone can determine.
 
-At the input scale Q0 (per flavour f(x) = A x^a (1-x)^b, moments in ``theory.pdfs.shapes``):
+At the input scale Q0 (per flavour f(x) = A x^a (1-x)^b, moments B(N + a, b + 1) in ``_shape`` below):
 
     u_v = A_uv x^a_uv (1-x)^b_uv        A_uv from int u_v = 2     (quark number)
     d_v = A_dv x^a_dv (1-x)^b_dv        A_dv from int d_v = 1
@@ -32,8 +32,20 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ..response import project_components
-from ..special import lgamma_digamma_mod
+from theory.qcd.flavours import (
+    D_MINUS,
+    D_PLUS,
+    N_SLOTS,
+    REDUCED,
+    REDUCED_WEIGHTS,
+    S_PLUS,
+    TARGETS,
+    U_MINUS,
+    U_PLUS,
+    G,
+    project_components,
+)
+from theory.qcd.special import lgamma_digamma_mod
 
 NAMES = ("uv_a", "uv_b", "dv_a", "dv_b", "sea_A", "sea_a", "sea_b", "g_a", "g_b")
 TRUTH = (-0.2, 3.0, -0.2, 4.0, 0.1939875, -1.1, 6.0, -1.1, 5.0)
@@ -114,24 +126,24 @@ def flavour_moments(Ns, theta, kappa, out, jac):
         S = sea_A * s
         dS = (s, sea_A * s_da, sea_A * s_db)
         gshape, g_da, g_db = _ratio(_shape(N, g_a, g_b, lgg, pg), rg)
-        out[j, 0] = (1.0 - mq) * gshape
-        out[j, 1] = dv + 2.0 * S  # d+
-        out[j, 2] = uv + 2.0 * S  # u+
-        out[j, 3] = 2.0 * kappa * S  # s+
-        out[j, 7] = dv
-        out[j, 8] = uv
+        out[j, G] = (1.0 - mq) * gshape
+        out[j, D_PLUS] = dv + 2.0 * S
+        out[j, U_PLUS] = uv + 2.0 * S
+        out[j, S_PLUS] = 2.0 * kappa * S
+        out[j, D_MINUS] = dv
+        out[j, U_MINUS] = uv
         for p in range(7):
-            jac[j, 0, p] = -dmq[p] * gshape
-        jac[j, 0, 7] = (1.0 - mq) * g_da
-        jac[j, 0, 8] = (1.0 - mq) * g_db
-        jac[j, 2, 0] = jac[j, 8, 0] = uv_da
-        jac[j, 2, 1] = jac[j, 8, 1] = uv_db
-        jac[j, 1, 2] = jac[j, 7, 2] = dv_da
-        jac[j, 1, 3] = jac[j, 7, 3] = dv_db
+            jac[j, G, p] = -dmq[p] * gshape
+        jac[j, G, 7] = (1.0 - mq) * g_da
+        jac[j, G, 8] = (1.0 - mq) * g_db
+        jac[j, U_PLUS, 0] = jac[j, U_MINUS, 0] = uv_da
+        jac[j, U_PLUS, 1] = jac[j, U_MINUS, 1] = uv_db
+        jac[j, D_PLUS, 2] = jac[j, D_MINUS, 2] = dv_da
+        jac[j, D_PLUS, 3] = jac[j, D_MINUS, 3] = dv_db
         for k in range(3):
-            jac[j, 1, 4 + k] = 2.0 * dS[k]
-            jac[j, 2, 4 + k] = 2.0 * dS[k]
-            jac[j, 3, 4 + k] = 2.0 * kappa * dS[k]
+            jac[j, D_PLUS, 4 + k] = 2.0 * dS[k]
+            jac[j, U_PLUS, 4 + k] = 2.0 * dS[k]
+            jac[j, S_PLUS, 4 + k] = 2.0 * kappa * dS[k]
 
 
 @njit(cache=True, parallel=True)
@@ -142,30 +154,33 @@ def flavour_moments_batch(Ns, thetas, kappa, out, jac):
 
 
 @njit(cache=True, nogil=True)
-def _components_range(Ns, thetas, kappa, free, lo, hi, comps, comp_jac):
+def _components_range(Ns, thetas, kappa, free, weights, lo, hi, comps, comp_jac):
     """Sets lo..hi-1 of ``components_batch``, with scratch allocated once."""
     n = Ns.shape[0]
-    f = np.empty((n, 13), dtype=np.complex128)
-    jac = np.empty((n, 13, N_PARAMS), dtype=np.complex128)
-    full_jac = np.empty((2, n, 3, N_PARAMS), dtype=np.complex128)
+    T, K = weights.shape[0], weights.shape[1]
+    f = np.empty((n, N_SLOTS), dtype=np.complex128)
+    jac = np.empty((n, N_SLOTS, N_PARAMS), dtype=np.complex128)
+    full_jac = np.empty((T, n, K, N_PARAMS), dtype=np.complex128)
     for b in range(lo, hi):
         flavour_moments(Ns, thetas[b], kappa, f, jac)
-        project_components(f, jac, comps[b], full_jac)
-        for t in range(2):
+        project_components(f, jac, weights, comps[b], full_jac)
+        for t in range(T):
             for j in range(n):
-                for k in range(3):
+                for k in range(K):
                     for p in range(free.shape[0]):
                         comp_jac[b, t, j, k, p] = full_jac[t, j, k, free[p]]
 
 
 @njit(cache=True, parallel=True)
-def components_batch(Ns, thetas, kappa, free, n_chunks, comps, comp_jac):
-    """Kernel input components (``theory.response``) of every parameter set, in parallel:
-    comps[B, 2, n, 3] and comp_jac[B, 2, n, 3, len(free)] (the free parameters' columns).
+def components_batch(Ns, thetas, kappa, free, weights, n_chunks, comps, comp_jac):
+    """Kernel input components (``theory.kernels.response``) of every parameter set, in parallel:
+    comps[B, T, n, K] and comp_jac[B, T, n, K, len(free)] (the free parameters' columns) for the
+    reduced-component weights[T, K, 13] (``theory.qcd.flavours.REDUCED_WEIGHTS``).
     Scratch is allocated once per thread chunk, not per set (large allocations serialise threads)."""
     B = thetas.shape[0]
     for c in prange(n_chunks):
-        _components_range(Ns, thetas, kappa, free, c * B // n_chunks, (c + 1) * B // n_chunks, comps, comp_jac)
+        _components_range(Ns, thetas, kappa, free, weights, c * B // n_chunks, (c + 1) * B // n_chunks, comps,
+                          comp_jac)  # fmt: skip
 
 
 PARALLEL_MIN_SETS = 8
@@ -238,23 +253,25 @@ class Stats2:
         Ns = np.asarray(Ns, dtype=np.complex128)
         full = np.ascontiguousarray(self.full(np.atleast_2d(thetas)))
         B = full.shape[0]
-        out = np.empty((B, Ns.shape[0], 13), dtype=np.complex128)
-        jac = np.empty((B, Ns.shape[0], 13, N_PARAMS), dtype=np.complex128)
+        out = np.empty((B, Ns.shape[0], N_SLOTS), dtype=np.complex128)
+        jac = np.empty((B, Ns.shape[0], N_SLOTS, N_PARAMS), dtype=np.complex128)
         flavour_moments_batch(Ns, full, self.kappa, out, jac)
         return out, np.ascontiguousarray(jac[..., self.index])
 
     def components_batch(self, Ns, thetas, parallel=True):
-        """Kernel input components and Jacobians for thetas[B, P] (``theory.response``); with
+        """Kernel input components and Jacobians for thetas[B, P] (``theory.kernels.response``); with
         ``parallel=False`` on the calling thread only (without the GIL: callers may run several)."""
         Ns = np.asarray(Ns, dtype=np.complex128)
         full = np.ascontiguousarray(self.full(np.atleast_2d(thetas)))
         B, n = full.shape[0], Ns.shape[0]
-        comps = np.empty((B, 2, n, 3), dtype=np.complex128)
-        jac = np.empty((B, 2, n, 3, self.n_params), dtype=np.complex128)
+        shape = (B, len(TARGETS), n, len(REDUCED))
+        comps = np.empty(shape, dtype=np.complex128)
+        jac = np.empty(shape + (self.n_params,), dtype=np.complex128)
         if B < PARALLEL_MIN_SETS or not parallel:
-            _components_range(Ns, full, self.kappa, self.index, 0, B, comps, jac)
+            _components_range(Ns, full, self.kappa, self.index, REDUCED_WEIGHTS, 0, B, comps, jac)
         else:
-            components_batch(Ns, full, self.kappa, self.index, min(B, 4 * numba.get_num_threads()), comps, jac)
+            components_batch(Ns, full, self.kappa, self.index, REDUCED_WEIGHTS, min(B, 4 * numba.get_num_threads()),
+                             comps, jac)  # fmt: skip
         return comps, jac
 
     def moments(self, Ns, theta):

@@ -4,23 +4,23 @@
 rule aggregate:
     """Merge every fit chunk into posterior.h5 (replicas, summary, PDF bands) and timing.h5."""
     input:
-        config=f"{RESULTS}/config.yaml",
+        config=PATHS.config,
         chunks=fit_chunks(),
     output:
-        posterior=f"{RESULTS}/posterior.h5",
-        timing=f"{RESULTS}/timing.h5",
-    params:
-        root=results_root,
+        posterior=PATHS.posterior,
+        timing=PATHS.timing,
+    log:
+        PATHS.log("aggregate"),
+    benchmark:
+        PATHS.benchmark("aggregate")
     conda:
         "../../envs/theory.yaml"
-    log:
-        f"{RESULTS}/logs/aggregate.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/aggregate.tsv"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=20,
+    params:
+        root=results_root,
     shell:
         "python -m theory aggregate --config {input.config} --results {params.root} > {log} 2>&1"
 
@@ -28,25 +28,23 @@ rule aggregate:
 rule plot_posterior:
     """PDF bands against the truth, parameter pulls and the loss distribution."""
     input:
-        config=f"{RESULTS}/config.yaml",
-        posterior=f"{RESULTS}/posterior.h5",
+        config=PATHS.config,
+        posterior=PATHS.posterior,
     output:
-        bands=f"{RESULTS}/plots/bands.png",
-        pulls=f"{RESULTS}/plots/pulls.png",
-        loss=f"{RESULTS}/plots/loss.png",
-    params:
-        root=results_root,
+        **{name: PATHS.plot(name) for name in POSTERIOR_PLOTS},
+    log:
+        PATHS.log("plot_posterior"),
+    benchmark:
+        PATHS.benchmark("plot_posterior")
+    localrule: True
     conda:
         "../../envs/theory.yaml"
-    log:
-        f"{RESULTS}/logs/plot_posterior.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/plot_posterior.tsv"
-    localrule: True
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        root=results_root,
     shell:
         "python -m theory plot --config {input.config} --results {params.root} > {log} 2>&1"
 
@@ -54,22 +52,22 @@ rule plot_posterior:
 rule export_lhapdf:
     """On demand (snakemake export_lhapdf): the posterior as an LHAPDF6 set, member 0 the mean."""
     input:
-        config=f"{RESULTS}/config.yaml",
-        posterior=f"{RESULTS}/posterior.h5",
+        config=PATHS.config,
+        posterior=PATHS.posterior,
     output:
-        folder=directory(f"{RESULTS}/lhapdf"),
-    params:
-        root=results_root,
+        folder=directory(PATHS.lhapdf),
+    log:
+        PATHS.log("export_lhapdf"),
+    benchmark:
+        PATHS.benchmark("export_lhapdf")
     conda:
         "../../envs/theory.yaml"
-    log:
-        f"{RESULTS}/logs/export_lhapdf.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/export_lhapdf.tsv"
     threads: 1
     resources:
         mem_mb=4000,  # all replicas' grids of one Q block at once: ~0.3 MB per replica
         runtime=60,
+    params:
+        root=results_root,
     shell:
         "python -m theory lhapdf --config {input.config} --results {params.root} > {log} 2>&1"
 
@@ -77,25 +75,25 @@ rule export_lhapdf:
 rule report:
     """One self-contained HTML page: bands, closure, parameters, job timing (Gantt), bench and plans."""
     input:
-        config=f"{RESULTS}/config.yaml",
-        posterior=f"{RESULTS}/posterior.h5",
-        timing=f"{RESULTS}/timing.h5",
-        plots=[f"{RESULTS}/plots/{name}.png" for name in ("bands", "pulls", "loss")],
+        config=PATHS.config,
+        posterior=PATHS.posterior,
+        timing=PATHS.timing,
+        plots=[PATHS.plot(name) for name in POSTERIOR_PLOTS],
     output:
-        html=f"{RESULTS}/report.html",
-        gantt=f"{RESULTS}/plots/timing.png",
-    params:
-        root=results_root,
+        html=PATHS.report,
+        gantt=PATHS.plot(GANTT_PLOT),
+    log:
+        PATHS.log("report"),
+    benchmark:
+        PATHS.benchmark("report")
+    localrule: True
     conda:
         "../../envs/theory.yaml"
-    log:
-        f"{RESULTS}/logs/report.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/report.tsv"
-    localrule: True
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        root=results_root,
     shell:
         "python -m theory report --config {input.config} --results {params.root} > {log} 2>&1"

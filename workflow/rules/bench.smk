@@ -4,19 +4,19 @@
 rule bench:
     """The benchmark tables at the config's event count, on the node that runs this job."""
     output:
-        json=f"{RESULTS}/bench.json",
-    params:
-        events=config["events"]["p"] + config["events"]["n"],
+        json=PATHS.bench,
+    log:
+        PATHS.log("bench"),
+    benchmark:
+        PATHS.benchmark("bench")
     conda:
         "../../envs/theory.yaml"
-    log:
-        f"{RESULTS}/logs/bench.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/bench.tsv"
     threads: 2  # thread scaling is measured up to this count
     resources:
         mem_mb=4000,  # the numpy-vectorized chunks and a 10K-event kernel
         runtime=30,
+    params:
+        events=sum(SETTINGS.events.counts.values()),
     shell:
         "NUMBA_NUM_THREADS={threads} python -m theory bench --events {params.events}"
         " --json {output.json} > /dev/null 2> {log}"
@@ -25,18 +25,18 @@ rule bench:
 rule plan:
     """Projected hours per cluster and backend from the measured bench and a pilot posterior."""
     input:
-        config=f"{RESULTS}/config.yaml",
-        bench=f"{RESULTS}/bench.json",
-        pilot=f"{RESULTS}/posterior.h5",
+        config=PATHS.config,
+        bench=PATHS.bench,
+        pilot=PATHS.posterior,
     output:
-        json=f"{RESULTS}/plan_{{cluster}}.json",
+        json=PATHS.plan("{cluster}"),
+    log:
+        PATHS.log("plan_{cluster}"),
+    benchmark:
+        PATHS.benchmark("plan_{cluster}")
+    localrule: True
     conda:
         "../../envs/theory.yaml"
-    log:
-        f"{RESULTS}/logs/plan_{{cluster}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/plan_{{cluster}}.tsv"
-    localrule: True
     threads: 1
     resources:
         mem_mb=500,

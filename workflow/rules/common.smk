@@ -1,28 +1,41 @@
-# Config validation (defaults filled in from the schema) and the target lists. File names come
-# from the theory package (theory.paths), so the rules hold few path strings of their own.
+# Config validation (defaults filled in from the schema), the run's paths and the target lists.
+# Every file name comes from theory.pipeline.paths (one RunPaths object, PATHS) and every
+# enumeration from the package's registries: the rules spell no path strings of their own.
 
+import re
 from pathlib import Path
 
-from theory import paths as _paths
-from theory.config import ConfigError, validate as _validate
-from theory.fitting import n_chunks as _n_chunks
+from theory.inference.run import RunSettings
+from theory.kernels.backends import BACKENDS
+from theory.pipeline.config import ConfigError, validate as _validate
+from theory.pipeline.paths import DEFAULT_ROOT, GANTT_PLOT, POSTERIOR_PLOTS, RunPaths
+from theory.pipeline.plan import CLUSTERS
+from theory.qcd.evolution import ORDERS
+from theory.qcd.flavours import TARGETS
+from theory.qcd.scheme import SCHEMES
 
 try:
     _validate(config, "config")
 except ConfigError as _err:
     raise SystemExit(f"error: {_err}")
 
-RESULTS_ROOT = "results"
-RUN = config["run"]
-RESULTS = str(_paths.run_dir(config, RESULTS_ROOT))
+RESULTS_ROOT = DEFAULT_ROOT
+SETTINGS = RunSettings.from_config(config)
+PATHS = RunPaths.of(SETTINGS, RESULTS_ROOT)
+BACKEND = BACKENDS[SETTINGS.fit.backend]
+
+
+def one_of(names):
+    """A wildcard constraint matching exactly the given registry names."""
+    return "|".join(map(re.escape, names))
 
 
 wildcard_constraints:
-    order="lo|nlo",
-    scheme="ffns[3-6]|vfns",
-    target="p|n",
+    order=one_of(ORDERS),
+    scheme=one_of(SCHEMES),
+    target=one_of(TARGETS),
     chunk=r"\d+",
-    cluster="tinkercliffs|summit-style|local",
+    cluster=one_of(CLUSTERS),
 
 
 def results_root(wildcards, input):
@@ -39,35 +52,35 @@ def write_resolved_config(cfg, path):
 
 
 def fit_chunks():
-    return [str(_paths.chunk_path(config, k, RESULTS_ROOT)) for k in range(_n_chunks(config))]
+    return PATHS.chunks(SETTINGS.fit.n_chunks)
 
 
 def event_inputs(wildcards):
     """The resolved config and the two event samples (generated unless files are configured)."""
-    files = config["events"].get("files", {})
-    inputs = {"config": f"{RESULTS}/config.yaml"}
-    for t in ("p", "n"):
-        inputs[t] = files.get(t) or f"{RESULTS}/events/{t}.h5"
+    files = SETTINGS.events.files
+    inputs = {"config": PATHS.config}
+    for target in TARGETS:
+        inputs[target] = files.get(target) or PATHS.events(target)
     return inputs
 
 
 def fit_inputs(wildcards):
     """Events plus, for the cached backends, the shared kernel (built once by build_tables)."""
     inputs = event_inputs(wildcards)
-    if config["fit"]["backend"].startswith("cached"):
-        inputs["kernel"] = f"{RESULTS}/tables/kernel.h5"
+    if BACKEND.cached:
+        inputs["kernel"] = PATHS.kernel
     return inputs
 
 
 def theory_targets():
     """Benchmark comparison and structure-function tables of the theory stage."""
-    return [f"{RESULTS}/theory/lha_check.json"] + [
-        f"{RESULTS}/theory/sf_{target}.json" for target in config["sf"]["targets"]
+    return [PATHS.lha_check] + [
+        PATHS.sf_table(target) for target in config["sf"]["targets"]
     ]
 
 
 def fit_targets():
     """Posterior, timing and plots of the fit stages."""
-    return [f"{RESULTS}/posterior.h5", f"{RESULTS}/timing.h5", f"{RESULTS}/report.html"] + [
-        f"{RESULTS}/plots/{name}.png" for name in ("bands", "pulls", "loss")
+    return [PATHS.posterior, PATHS.timing, PATHS.report] + [
+        PATHS.plot(name) for name in POSTERIOR_PLOTS
     ]

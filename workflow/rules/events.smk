@@ -4,40 +4,40 @@
 rule resolve_config:
     """The validated config with every default filled in: what all later jobs read."""
     output:
-        config=f"{RESULTS}/config.yaml",
-    params:
-        config=config,
+        config=PATHS.config,
     log:
-        f"{RESULTS}/logs/resolve_config.log",
+        PATHS.log("resolve_config"),
     benchmark:
-        f"{RESULTS}/benchmarks/resolve_config.tsv"
+        PATHS.benchmark("resolve_config")
     localrule: True
     threads: 1
     resources:
         mem_mb=200,
         runtime=2,
+    params:
+        config=config,
     run:
         write_resolved_config(params.config, output.config)
 
 
 rule generate_events:
-    """Exact sampling of one target's events from the truth. Wildcards: target (p|n)."""
+    """Exact sampling of one target's events from the truth. Wildcards: target (TARGETS)."""
     input:
-        config=f"{RESULTS}/config.yaml",
+        config=PATHS.config,
     output:
-        events=f"{RESULTS}/events/{{target}}.h5",
-    params:
-        root=results_root,
+        events=PATHS.events("{target}"),
+    log:
+        PATHS.log("generate_events_{target}"),
+    benchmark:
+        PATHS.benchmark("generate_events_{target}")
     conda:
         "../../envs/theory.yaml"
-    log:
-        f"{RESULTS}/logs/generate_events_{{target}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/generate_events_{{target}}.tsv"
     threads: 1
     resources:
         mem_mb=2000,  # candidates in batches of 4 n; ~1 GB for 10^5 events
         runtime=20,
+    params:
+        root=results_root,
     shell:
         "python -m theory generate --config {input.config} --target {wildcards.target}"
         " --results {params.root} > {log} 2>&1"

@@ -6,20 +6,20 @@ rule fit_chunk:
     input:
         unpack(fit_inputs),
     output:
-        chunk=f"{RESULTS}/fits/chunk_{{chunk}}.h5",
-    params:
-        root=results_root,
+        chunk=PATHS.chunk("{chunk}"),
+    log:
+        PATHS.log("fit_chunk_{chunk}"),
+    benchmark:
+        PATHS.benchmark("fit_chunk_{chunk}")
     conda:
         "../../envs/theory.yaml"
-    log:
-        f"{RESULTS}/logs/fit_chunk_{{chunk}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/fit_chunk_{{chunk}}.tsv"
-    threads: config["fit"]["threads"]
+    threads: SETTINGS.fit.threads
     resources:
         mem_mb=2000,  # the cached kernel: 600 reals/event, 4.8 kB per event -> 48 MB per 10K events
         runtime=60,
-        gpu=1 if "cuda" in config["fit"]["backend"] else 0,  # one GPU per job for the CUDA backends
+        gpu=1 if BACKEND.gpu else 0,  # one GPU per job for the GPU backends
+    params:
+        root=results_root,
     shell:
         "NUMBA_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} python -m theory fit --config {input.config}"
         " --chunk {wildcards.chunk} --results {params.root} > {log} 2>&1"

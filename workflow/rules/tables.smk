@@ -6,19 +6,19 @@ rule build_tables:
     input:
         unpack(event_inputs),
     output:
-        kernel=f"{RESULTS}/tables/kernel.h5",
-    params:
-        root=results_root,
+        kernel=PATHS.kernel,
+    log:
+        PATHS.log("build_tables"),
+    benchmark:
+        PATHS.benchmark("build_tables")
     conda:
         "../../envs/theory.yaml"
-    log:
-        f"{RESULTS}/logs/build_tables.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/build_tables.tsv"
     threads: 2  # Numba prange over events
     resources:
         mem_mb=3000,  # 4.8 kB per event (600 reals) plus the build's temporaries
         runtime=20,
+    params:
+        root=results_root,
     shell:
         "NUMBA_NUM_THREADS={threads} python -m theory tables --config {input.config} --results {params.root}"
         " > {log} 2>&1"

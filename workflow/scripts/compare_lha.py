@@ -9,14 +9,8 @@ import sys
 
 import numpy as np
 
-from theory.cli import write_json_atomic
-
-KEYS = {
-    ("lo", "ffns4"): "LO_FFNS",
-    ("lo", "vfns"): "LO_VFNS",
-    ("nlo", "ffns4"): "NLO_FFNS",
-    ("nlo", "vfns"): "NLO_VFNS",
-}
+from theory.atomic import write_json as write_json_atomic
+from theory.pdfs.lha import REFERENCE_TABLES
 
 
 def compare(tables, reference):
@@ -27,7 +21,7 @@ def compare(tables, reference):
     for path in tables:
         with open(path) as handle:
             table = json.load(handle)
-        key = KEYS.get((table["order"], table["scheme"]))
+        key = REFERENCE_TABLES.get((table["order"], table["scheme"]))
         if key is None:
             continue
         x = np.array(table["x"])

@@ -1,0 +1,1 @@
+"""Inference: the run object, events, the cut-region quadrature, bootstrap replicas, fits, posterior."""

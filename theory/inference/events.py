@@ -1,0 +1,234 @@
+"""Event samples: exact generation from the cross section, and validated loading of files.
+
+Generation (per target, seeded): accept-reject in (u, v) = (ln x, ln Q^2) over the box around
+the cut region, with density f = x Q^2 d2sigma/dx dQ^2 of the truth parameters. The envelope is
+1.5 times the largest f on the quadrature grid; should any candidate ever exceed it, the
+envelope is raised and the sample restarts from the same seed, so the result is an exact draw
+from the normalised cross section inside the cuts. The luminosity is set so the expected count
+equals the sample size: lumi_t = n_t / sigma_t(truth).
+
+Files (``events/{p,n}.h5``): datasets ``x``, ``Q2`` (float64) and attributes ``target``, ``n``,
+``seed``, ``sqrt_s``, ``lumi_nb``, ``sigma_nb``, ``cuts``, ``truth``, ``theory`` (JSON) and the
+provenance stamp (``versions``, ``created``, ``git_commit``; ``theory.provenance``).
+``load_events`` also reads CSV files with ``x`` and ``Q2`` columns.
+"""
+
+import csv
+import json
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from theory.atomic import write_hdf5
+from theory.provenance import stamp
+from theory.qcd.flavours import TARGETS
+
+STREAM = 1000
+"""SeedSequence([seed, STREAM + target code]) drives a target's events; replicas use [seed, b]."""
+
+
+class EventFileError(ValueError):
+    """A bad event file, reported as one line naming file, row and column."""
+
+
+@dataclass
+class EventSample:
+    """One target's events."""
+
+    target: str
+    x: np.ndarray
+    Q2: np.ndarray
+    lumi_nb: float | None = None
+    meta: dict = field(default_factory=dict)
+
+    def __len__(self):
+        return len(self.x)
+
+
+def density_problem(theory, x, Q2, target, tables=None):
+    """A Problem for cross sections of candidate points (numba-cpu direct evaluation)."""
+    from theory.kernels.backends import Problem
+
+    return Problem(theory.setup, theory.contour, theory.truth_param, x, Q2, np.full(len(x), target),
+                   sqrt_s=theory.sqrt_s, tables=tables)  # fmt: skip
+
+
+def cross_sections(theory, x, Q2, target, theta, tables=None):
+    """d2sigma/dx dQ2 (nb/GeV^2) at points for one parameter set (numba-cpu)."""
+    from theory.kernels.backends import make_backend
+
+    if len(x) == 0:
+        return np.zeros(0)
+    return make_backend("numba-cpu", density_problem(theory, x, Q2, target, tables)).cross_sections(theta)[0]
+
+
+def generate(theory, n, target, theta, seed, batch=None, log=None):
+    """Draw ``n`` events for ``target`` ("p"/"n") from the cross section at ``theta``.
+
+    ``theory`` is a ``theory.inference.run.Run`` (setup, contour, truth_param, cuts, sqrt_s,
+    quadrature); ``theta`` holds all nine stats2 parameters. Returns an EventSample with
+    lumi_nb = n / sigma(theta).
+    """
+    code = TARGETS.index(target)
+    s = theory.sqrt_s**2
+    cuts = theory.cuts
+    xq, qq, wq = theory.quadrature
+    dq = cross_sections(theory, xq, qq, code, theta, theory.tables)
+    fq = dq * xq * qq
+    sigma = float(dq @ wq)
+    envelope = 1.5 * float(fq.max())
+    x_lo, x_hi = cuts.x_range(s)
+    u_lo, u_hi = np.log(x_lo), np.log(x_hi)
+    v_lo, v_hi = np.log(cuts.q2_min), np.log(cuts.y_max * x_hi * s)
+    batch = batch or max(1000, 4 * n)
+    while True:
+        rng = np.random.default_rng(np.random.SeedSequence([seed, STREAM + code]))
+        xs, qs = [], []
+        accepted = 0
+        exceeded = 0.0
+        while accepted < n:
+            u = rng.uniform(u_lo, u_hi, batch)
+            v = rng.uniform(v_lo, v_hi, batch)
+            r = rng.uniform(0.0, 1.0, batch)
+            x, Q2 = np.exp(u), np.exp(v)
+            inside = cuts.inside(x, Q2, s)
+            f = np.zeros(batch)
+            f[inside] = (
+                cross_sections(theory, x[inside], Q2[inside], code, theta, theory.tables) * x[inside] * Q2[inside]
+            )
+            exceeded = max(exceeded, float(f.max()))
+            if exceeded > envelope:
+                break
+            keep = inside & (r * envelope < f)
+            xs.append(x[keep])
+            qs.append(Q2[keep])
+            accepted += int(keep.sum())
+        if exceeded > envelope:
+            if log:
+                log(f"events {target}: envelope exceeded ({exceeded:.4g} > {envelope:.4g}); raising it and restarting")
+            envelope = 2.0 * exceeded
+            continue
+        x = np.concatenate(xs)[:n]
+        Q2 = np.concatenate(qs)[:n]
+        meta = {"seed": seed, "sigma_nb": sigma, "envelope": envelope}
+        return EventSample(target, x, Q2, lumi_nb=n / sigma, meta=meta)
+
+
+def save_events(path, sample, theory, theta):
+    """Write one target's events to HDF5 atomically, with truth, cuts, luminosity and seed."""
+    with write_hdf5(path) as f:
+        f.create_dataset("x", data=sample.x)
+        f.create_dataset("Q2", data=sample.Q2)
+        f.attrs["target"] = sample.target
+        f.attrs["n"] = len(sample)
+        f.attrs["seed"] = sample.meta.get("seed", -1)
+        f.attrs["sqrt_s"] = theory.sqrt_s
+        f.attrs["lumi_nb"] = sample.lumi_nb
+        f.attrs["sigma_nb"] = sample.meta.get("sigma_nb", float("nan"))
+        f.attrs["cuts"] = json.dumps(theory.cuts.as_dict())
+        f.attrs["truth"] = json.dumps(dict(zip(theory.truth_param.names, map(float, theta), strict=True)))
+        f.attrs["theory"] = json.dumps(theory.record())
+        stamp(f.attrs)
+
+
+def load_events(path, target, cuts, sqrt_s, lumi_nb=None):
+    """Read and validate an event file (HDF5 or CSV with x and Q2 columns) for ``target``.
+
+    Raises EventFileError with one line naming the file, row and column of the first problem:
+    missing file or columns, wrong types, empty, NaN, non-positive or out-of-cut values.
+    """
+    path = str(path)
+    if not os.path.isfile(path):
+        raise EventFileError(f"{path}: no such event file")
+    if path.endswith((".h5", ".hdf5")):
+        x, Q2, attrs = _read_hdf5(path)
+    elif path.endswith(".csv"):
+        (x, Q2), attrs = _read_csv(path), {}
+    else:
+        raise EventFileError(f"{path}: unknown event file type (use .h5/.hdf5 or .csv)")
+    if len(x) == 0:
+        raise EventFileError(f"{path}: the file holds no events")
+    for name, col in (("x", x), ("Q2", Q2)):
+        bad = ~np.isfinite(col)
+        if bad.any():
+            raise EventFileError(f"{path}: row {int(np.argmax(bad)) + 1}, column {name}: value is not a finite number")
+        bad = col <= 0
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise EventFileError(f"{path}: row {row + 1}, column {name}: {col[row]!r} must be positive")
+    bad = x >= 1
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise EventFileError(f"{path}: row {row + 1}, column x: {x[row]!r} must be below 1")
+    outside = ~cuts.inside(x, Q2, sqrt_s**2)
+    if outside.any():
+        row = int(np.argmax(outside))
+        raise EventFileError(
+            f"{path}: row {row + 1}, columns x, Q2: ({x[row]:.6g}, {Q2[row]:.6g}) lies outside the cuts; "
+            "drop it or widen the cuts"
+        )
+    if "target" in attrs and attrs["target"] != target:
+        raise EventFileError(f"{path}: file is for target {attrs['target']!r}, not {target!r}")
+    lumi = attrs.get("lumi_nb", lumi_nb)
+    if lumi is None:
+        raise EventFileError(f"{path}: no lumi_nb attribute; give events.lumi.{target} in the config (nb^-1)")
+    return EventSample(target, x, Q2, lumi_nb=float(lumi), meta={k: v for k, v in attrs.items()})
+
+
+def _read_hdf5(path):
+    import h5py
+
+    try:
+        f = h5py.File(path, "r")
+    except OSError:
+        raise EventFileError(f"{path}: not a readable HDF5 file") from None
+    with f:
+        cols = []
+        for name in ("x", "Q2"):
+            if name not in f:
+                raise EventFileError(f"{path}: column {name}: missing dataset '{name}'")
+            data = f[name]
+            if data.dtype.kind not in "fiu":
+                raise EventFileError(f"{path}: column {name}: dataset has type {data.dtype}, not numbers")
+            cols.append(np.asarray(data[...], dtype=float).ravel())
+        if len(cols[0]) != len(cols[1]):
+            raise EventFileError(f"{path}: columns x and Q2 have different lengths ({len(cols[0])}, {len(cols[1])})")
+        attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+        attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in attrs.items()}
+    return cols[0], cols[1], attrs
+
+
+def _read_csv(path):
+    with open(path, newline="") as handle:
+        rows = [r for r in csv.reader(line for line in handle if not line.lstrip().startswith("#"))]
+    if not rows:
+        raise EventFileError(f"{path}: the file holds no header and no events")
+    header = [h.strip() for h in rows[0]]
+    cols = {}
+    for name in ("x", "Q2"):
+        if name not in header:
+            raise EventFileError(f"{path}: column {name}: missing from the header {header}")
+        cols[name] = header.index(name)
+    out = {name: np.empty(len(rows) - 1) for name in cols}
+    for i, row in enumerate(rows[1:], start=1):
+        for name, c in cols.items():
+            try:
+                out[name][i - 1] = float(row[c])
+            except (ValueError, IndexError):
+                value = row[c] if c < len(row) else ""
+                raise EventFileError(f"{path}: row {i}, column {name}: {value!r} is not a number") from None
+    return out["x"], out["Q2"]
+
+
+def run_samples(run, generated):
+    """The event samples a run fits, {target: EventSample}: the config's event files where given,
+    else the generated files ``generated[target]`` (which must exist)."""
+    ev = run.settings.events
+    samples = {}
+    for t in TARGETS:
+        path = ev.files.get(t) or generated[t]
+        if not ev.files.get(t) and not os.path.isfile(path):
+            raise EventFileError(f"{path}: no events; run 'python -m theory generate --config ...' first")
+        samples[t] = load_events(path, t, run.cuts, run.sqrt_s, ev.lumi.get(t))
+    return samples

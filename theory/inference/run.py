@@ -1,0 +1,242 @@
+"""The run object: typed settings read once from a validated config, and the theory built from them.
+
+``RunSettings.from_config`` is the one place below the command line that reads the config
+mapping (validated and defaulted by ``theory.pipeline.config``); everything under it takes
+typed settings. ``Run`` builds, once per command, what every stage's predictions need: the
+evolution setup, the contour, the parametrisations, the cuts, the response tables and the
+cut-region quadrature, and hands them down.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from theory.dis.kinematics import Cuts
+from theory.qcd.flavours import TARGETS
+
+
+class ConfigError(ValueError):
+    """A config problem, reported as one line naming the key."""
+
+
+@dataclass(frozen=True)
+class TheorySettings:
+    order: str
+    mode: str
+    scheme: str
+    mu0_2: float
+    alpha_s0: float
+    masses: tuple
+
+
+@dataclass(frozen=True)
+class EventSettings:
+    counts: dict
+    """{target: events to generate}."""
+    files: dict
+    """{target: event file} to fit instead of generated events (may be empty)."""
+    lumi: dict
+    """{target: nb^-1} for event files without a lumi_nb attribute."""
+
+
+@dataclass(frozen=True)
+class ParametrisationSettings:
+    free: tuple
+    fixed: dict
+    kappa: float
+    bounds: dict
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    replicas: int
+    chunk_size: int
+    backend: str
+    threads: int
+    max_iterations: int
+    tolerance: float
+    start: dict
+
+    @property
+    def n_chunks(self):
+        """Fit jobs: replicas 0 (central) .. replicas, chunk_size at a time."""
+        return -(-(self.replicas + 1) // self.chunk_size)
+
+    def chunk_replicas(self, chunk):
+        """Replica indices of a chunk."""
+        first = chunk * self.chunk_size
+        return list(range(first, min(first + self.chunk_size, self.replicas + 1)))
+
+
+@dataclass(frozen=True)
+class BandSettings:
+    x_min: float
+    x_max: float
+    n_x: int
+    q2: tuple
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything a run's stages need, typed (the config's sections, see the schema)."""
+
+    name: str
+    seed: int
+    theory: TheorySettings
+    sqrt_s: float
+    cuts: Cuts
+    events: EventSettings
+    parametrisation: ParametrisationSettings
+    truth: dict
+    fit: FitSettings
+    quadrature: tuple
+    """(n_x, n_q2) of the cut-region quadrature."""
+    bands: BandSettings
+    config: dict
+    """The validated config itself: provenance stamped into outputs, never read below here."""
+
+    @classmethod
+    def from_config(cls, config):
+        """Typed settings of a validated config (``theory.pipeline.config.validate``)."""
+        th, ev, par, fit, b = (config[k] for k in ("theory", "events", "parametrisation", "fit", "bands"))
+        try:
+            cuts = Cuts(**config["cuts"])
+        except ValueError as err:
+            raise ConfigError(f"config: {err}") from None
+        return cls(
+            name=config["run"],
+            seed=int(config["seed"]),
+            theory=TheorySettings(
+                th["order"], th["mode"], th["scheme"], float(th["mu0_2"]), float(th["alpha_s0"]), tuple(th["masses"])
+            ),
+            sqrt_s=float(config["beam"]["sqrt_s"]),
+            cuts=cuts,
+            events=EventSettings({t: ev[t] for t in TARGETS}, dict(ev.get("files", {})), dict(ev.get("lumi", {}))),
+            parametrisation=ParametrisationSettings(
+                tuple(par["free"]), dict(par["fixed"]), float(par["kappa"]), dict(par["bounds"])
+            ),
+            truth=dict(config["truth"]),
+            fit=FitSettings(
+                fit["replicas"],
+                fit["chunk_size"],
+                fit["backend"],
+                fit["threads"],
+                fit["max_iterations"],
+                float(fit["tolerance"]),
+                dict(fit["start"]),
+            ),
+            quadrature=(config["quadrature"]["n_x"], config["quadrature"]["n_q2"]),
+            bands=BandSettings(b["x_min"], b["x_max"], b["n_x"], tuple(b["q2"])),
+            config=config,
+        )
+
+
+class Run:
+    """Everything a run's predictions need, built once from its settings.
+
+    Attributes: ``settings``, ``setup`` (EvolutionSetup), ``contour``, ``truth_param`` (all
+    nine stats2 parameters free), ``truth`` (float[9]), ``param`` (the fit's parametrisation),
+    ``cuts``, ``sqrt_s``, ``tables`` (ResponseTables up to s), ``quadrature`` (x, Q2, W).
+    """
+
+    def __init__(self, settings):
+        from theory.inference.quadrature import cut_region_nodes
+        from theory.kernels.response import ResponseTables
+        from theory.pdfs.stats2 import NAMES, Stats2
+        from theory.qcd.evolution import EvolutionSetup
+        from theory.qcd.mellin import Contour
+
+        self.settings = settings
+        th = settings.theory
+        self.setup = EvolutionSetup(th.order, th.mode, th.scheme, th.mu0_2, th.alpha_s0, th.masses)
+        self.contour = Contour()
+        par = settings.parametrisation
+        try:
+            self.truth_param = Stats2(kappa=par.kappa, free=NAMES)
+            truth = dict(zip(NAMES, self.truth_param.truth, strict=True))
+            for name, value in settings.truth.items():
+                if name not in truth:
+                    raise ValueError(f"unknown stats2 parameter {name!r} in truth; use one of {', '.join(NAMES)}")
+                truth[name] = float(value)
+            self.truth = np.array([truth[n] for n in NAMES])
+            self.truth_param.check(self.truth)
+            self.param = Stats2(kappa=par.kappa, free=par.free, fixed={**truth, **par.fixed}, bounds=par.bounds)
+        except ValueError as err:
+            raise ConfigError(f"config: {err}") from None
+        self.cuts = settings.cuts
+        self.sqrt_s = settings.sqrt_s
+        s = self.sqrt_s**2
+        self.tables = ResponseTables(self.setup, self.contour, q2_max=s)
+        breaks = [t for t in self.setup.scheme.thresholds2 if t > self.cuts.q2_min * (1 + 1e-12)]
+        n_x, n_q2 = settings.quadrature
+        self.quadrature = cut_region_nodes(self.cuts, s, n_x, n_q2, q2_breaks=breaks)
+        self.start()  # a bad fit.start stops every command, not only the fits
+
+    @classmethod
+    def from_config(cls, config):
+        """The run of a validated config mapping."""
+        return cls(RunSettings.from_config(config))
+
+    @property
+    def fit(self):
+        return self.settings.fit
+
+    @property
+    def seed(self):
+        return self.settings.seed
+
+    @property
+    def config(self):
+        return self.settings.config
+
+    def record(self):
+        """The theory settings, as events files record them."""
+        th = self.settings.theory
+        return {"order": th.order, "scheme": th.scheme, "mode": th.mode, "mu0_2": th.mu0_2, "alpha_s0": th.alpha_s0,
+                "masses": list(th.masses), "sqrt_s": self.sqrt_s, "contour_nodes": len(self.contour)}  # fmt: skip
+
+    def start(self):
+        """Start values of the free parameters: the parametrisation's defaults and ``fit.start``."""
+        values = dict(zip(self.param.names, self.param.start, strict=True))
+        for name, value in self.fit.start.items():
+            if name not in values:
+                raise ConfigError(f"config: key 'fit.start.{name}': not a free parameter ({', '.join(values)})")
+            values[name] = float(value)
+        theta = np.array([values[n] for n in self.param.names])
+        try:
+            self.param.check(theta)
+        except ValueError as err:
+            raise ConfigError(f"config: key 'fit.start': {err}") from None
+        return theta
+
+    def truth_free(self):
+        """The truth of the free parameters (closure tests)."""
+        return self.truth[self.param.index]
+
+    def band_grid(self):
+        """(x, Q^2) of the posterior's PDF bands: log-spaced below 0.1, linear above; Q0^2 always."""
+        b = self.settings.bands
+        n_log = b.n_x // 2
+        lo = np.geomspace(b.x_min, min(0.1, b.x_max), n_log, endpoint=False)
+        hi = np.linspace(min(0.1, b.x_max), b.x_max, b.n_x - n_log)
+        x = np.unique(np.concatenate([lo, hi]))
+        q2 = np.unique(np.concatenate([[self.settings.theory.mu0_2], b.q2]))
+        return x, q2
+
+    def problem(self, samples):
+        """The fit Problem of event samples {"p": EventSample, "n": EventSample}."""
+        from theory.kernels.backends import Problem
+
+        x = np.concatenate([samples[t].x for t in TARGETS])
+        Q2 = np.concatenate([samples[t].Q2 for t in TARGETS])
+        target = np.concatenate([np.full(len(samples[t]), i) for i, t in enumerate(TARGETS)])
+        xq, qq, wq = self.quadrature
+        norm = {
+            "x": np.concatenate([xq] * len(TARGETS)),
+            "Q2": np.concatenate([qq] * len(TARGETS)),
+            "target": np.concatenate([np.full(len(xq), i) for i in range(len(TARGETS))]),
+            "weight": np.concatenate([wq * samples[t].lumi_nb for t in TARGETS]),
+        }
+        lumi = {t: samples[t].lumi_nb for t in TARGETS}
+        return Problem(self.setup, self.contour, self.param, x, Q2, target, sqrt_s=self.sqrt_s, lumi=lumi,
+                       norm=norm, tables=self.tables)  # fmt: skip

@@ -1,0 +1,157 @@
+"""A fit problem: events (and normalisation nodes) plus the theory that predicts them.
+
+Rows are the events followed by the optional normalisation nodes of the extended likelihood
+(a quadrature of the cut region, weights W_g that include the luminosity):
+
+    L(theta) = sum_g W_g dsigma_g(theta) - sum_i w_i log(lumi_t(i) dsigma_i(theta)),
+    dL/dtheta_p = Im sum_t sum_kj G_t,kj dc_t,k(N_j)/dtheta_p,   G_t = sum_{rows of t} u_row K_row,
+
+with u = -w/dsigma for events and u = W for nodes (DESIGN.md section 2: reverse mode). Every
+backend returns dsigma for all rows and G; this class turns them into losses and gradients.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import vectorize
+
+from theory.kernels.response import EventConstants, ResponseTables
+from theory.qcd.flavours import TARGET_CODES, TARGETS
+
+
+class RowArrays(NamedTuple):
+    """Per-row target codes and normalisation weights, and how many rows are events (a kernel argument)."""
+
+    target: np.ndarray
+    node_weight: np.ndarray
+    n_events: int
+
+
+class Problem:
+    """Events, normalisation nodes, theory tables and the PDF parametrisation.
+
+    Parameters
+    ----------
+    setup : theory.qcd.evolution.EvolutionSetup
+    contour : theory.qcd.mellin.Contour
+    parametrisation : object with ``n_params`` and ``components_batch(Ns, thetas, parallel) -> (c, dc)``
+    x, Q2 : arrays of the events
+    target : array of "p" / "n" (or 0 / 1)
+    sqrt_s : float, GeV
+    lumi : dict target -> luminosity in nb^-1 (enters the log term; default 1)
+    norm : optional dict with arrays x, Q2, target, weight (quadrature nodes, W_g incl. luminosity)
+    tables : optional ResponseTables to reuse (same setup and contour, covering the Q^2 range)
+    """
+
+    def __init__(self, setup, contour, parametrisation, x, Q2, target, sqrt_s=140.0, lumi=None, norm=None,
+                 tables=None):  # fmt: skip
+        self.setup, self.contour, self.param = setup, contour, parametrisation
+        x = np.asarray(x, dtype=float)
+        Q2 = np.asarray(Q2, dtype=float)
+        tcode = _codes(target, len(x))
+        self.n_events = len(x)
+        if norm is not None:
+            nx = np.asarray(norm["x"], dtype=float)
+            x = np.concatenate([x, nx])
+            Q2 = np.concatenate([Q2, np.asarray(norm["Q2"], dtype=float)])
+            tcode = np.concatenate([tcode, _codes(norm["target"], len(nx))])
+            node_weight = np.concatenate([np.zeros(self.n_events), np.asarray(norm["weight"], dtype=float)])
+        else:
+            node_weight = np.zeros(self.n_events)
+        self.x, self.Q2, self.target = x, Q2, tcode
+        self.node_weight = node_weight
+        self.n_rows = len(x)
+        self.sqrt_s = float(sqrt_s)
+        lumi = lumi or {}
+        self.log_lumi = np.log(np.array([lumi.get("p", 1.0), lumi.get("n", 1.0)]))[tcode[: self.n_events]]
+        q2_max = max(float(Q2.max()), setup.mu0_2) if len(Q2) else setup.mu0_2
+        if tables is None or tables.q2_max < q2_max:
+            tables = ResponseTables(setup, contour, q2_max=q2_max * 1.01)
+        self.tables = tables
+        self.ev = EventConstants(self.tables, x, Q2, self.sqrt_s)
+        self.n_nodes = len(contour)
+
+    def row_arrays(self):
+        """Target codes, node weights and the event count as one kernel argument (``RowArrays``)."""
+        return RowArrays(self.target, np.ascontiguousarray(self.node_weight), self.n_events)
+
+    @property
+    def n_params(self):
+        return self.param.n_params
+
+    def components(self, thetas, with_jacobian=True, parallel=True):
+        """Input components c_t,k(N_j) for both targets: complex[B, 2, n_nodes, 3] (and
+        the Jacobian complex[B, 2, n_nodes, 3, P]); ``parallel=False``: on the calling thread."""
+        thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
+        comps, jac = self.param.components_batch(self.contour.N, thetas, parallel=parallel)
+        return comps, (jac if with_jacobian else None)
+
+    def event_weights(self, weights, B):
+        """Bootstrap weights as float[B, n_events] (ones when None)."""
+        if weights is None:
+            return np.ones((B, self.n_events))
+        w = np.asarray(weights, dtype=float)
+        if w.ndim == 1:
+            w = np.broadcast_to(w, (B, self.n_events))
+        if w.shape != (B, self.n_events):
+            raise ValueError(f"weights must have shape ({B}, {self.n_events}), not {w.shape}")
+        return w
+
+    def loss(self, ds, nu, weights):
+        """L[B] from event cross sections ds[B, n_events], expected counts nu[B, 2] and weights
+        (infinite where some dsigma <= 0)."""
+        ok = ds.min(axis=1) > 0.0 if ds.shape[1] else np.ones(ds.shape[0], dtype=bool)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.log(ds)  # numpy's SIMD log
+        out = np.einsum("bi,bi->b", weights, logs) + weights @ self.log_lumi
+        out[~ok] = -np.inf
+        return nu.sum(axis=1) - out
+
+    def expected_counts(self, ds_rows):
+        """nu[B, 2] = sum over each target's nodes of W_g dsigma_g, from row cross sections."""
+        nodes = slice(self.n_events, self.n_rows)
+        wt = self.node_weight[nodes]
+        tg = self.target[nodes]
+        return np.stack([ds_rows[:, nodes] @ (wt * (tg == t)) for t in range(len(TARGETS))], axis=1)
+
+    def u_vectors_block(self, ds_block, weights, rows):
+        """u for a block of rows (a slice or an integer array): -w/dsigma for events, W for nodes."""
+        idx = np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
+        ev = idx < self.n_events
+        u = np.empty_like(ds_block)
+        u[:, ev] = event_u(ds_block[:, ev], weights[:, idx[ev]])
+        u[:, ~ev] = self.node_weight[idx[~ev]]
+        return u
+
+    def gradient(self, G, jac):
+        """dL/dtheta[B, P] from G[B, 2, 3, n_nodes] and the Jacobian[B, 2, n_nodes, 3, P]."""
+        B, P = jac.shape[0], jac.shape[-1]
+        g = np.ascontiguousarray(np.swapaxes(G, 2, 3)).reshape(B, 1, -1)  # [B, 1, 2 * nodes * 3]
+        return np.imag(g @ jac.reshape(B, -1, P))[:, 0]
+
+
+def event_u_scalar(d, w):
+    """u = -w / dsigma of one event (0 where dsigma <= 0, whose loss is infinite anyway).
+
+    Plain arithmetic, written once: ``event_u`` is this function as a numpy ufunc (numpy
+    backends, and the host side of the CUDA backends), and the Numba kernels inline it
+    (``njit(inline="always")(event_u_scalar)``).
+    """
+    return -w / d if d > 0.0 else 0.0
+
+
+event_u = vectorize(["float64(float64, float64)"], cache=True)(event_u_scalar)
+"""u = -w / dsigma elementwise over arrays of cross sections and weights (a numpy ufunc)."""
+
+
+def _codes(target, n):
+    t = np.asarray(target)
+    if t.dtype.kind in "US":
+        bad = ~np.isin(t, list(TARGET_CODES))
+        if bad.any():
+            raise ValueError(f"target {t[bad][0]!r} is not one of {', '.join(TARGETS)}")
+        t = np.vectorize(TARGET_CODES.get, otypes=[np.int64])(t)
+    t = np.broadcast_to(t, (n,)).astype(np.int64)
+    if not np.all((t >= 0) & (t < len(TARGETS))):
+        raise ValueError(f"target codes must be 0 .. {len(TARGETS) - 1} ({', '.join(TARGETS)})")
+    return np.ascontiguousarray(t)

@@ -1,0 +1,1 @@
+"""The pipeline: command line, config, file names, planner, benchmark, report, plots, exports."""

@@ -1,0 +1,99 @@
+"""Command-line interface: ``python -m theory <command> ...`` (machine-readable with --json).
+
+One table (``COMMANDS``) names every command, its help, its options and what runs it:
+
+evolve     PDFs at Q^2 as the Les Houches benchmark's combinations, and alpha_s.
+sf         F2 and FL at Q^2 (mu_R = mu_F = Q) for a proton or neutron target.
+generate, tables, fit, aggregate, plot, report, lhapdf
+           the workflow's stages for a run config (what the Snakemake rules call).
+plan       projected wall hours and node-hours per cluster and backend.
+bench      the backends' speed, memory, thread scaling and the machine's ceiling.
+
+Bad arguments, configs or event files give one line on stderr and exit code 2.
+"""
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from theory.pipeline.cli import arguments, commands
+from theory.pipeline.cli.arguments import Parser, UsageError
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    options: Callable
+    run: Callable
+    stage: bool = False
+    """A workflow stage: config, event-file and input problems are usage errors (one line)."""
+
+
+COMMANDS = (
+    Command("evolve", "evolve PDFs; print LHA combinations and alpha_s", arguments.physics_options, commands.evolve),
+    Command("sf", "structure functions F2 and FL", arguments.sf_options, commands.sf),
+    Command("generate", "generate the event samples of a config", arguments.generate_options, commands.generate, True),
+    Command(
+        "tables",
+        "build the cached kernel of the run's events once (tables/kernel.h5)",
+        arguments.stage_options,
+        commands.tables,
+        True,
+    ),
+    Command(
+        "lhapdf",
+        "export posterior.h5 as an LHAPDF6 set (member 0 = mean)",
+        arguments.stage_options,
+        commands.lhapdf,
+        True,
+    ),
+    Command(
+        "report",
+        "one HTML page: bands, closure, timing, bench and plan tables",
+        arguments.stage_options,
+        commands.report,
+        True,
+    ),
+    Command("fit", "fit one chunk of bootstrap replicas", arguments.fit_options, commands.fit, True),
+    Command(
+        "aggregate",
+        "merge fit chunks into posterior.h5 and timing.h5",
+        arguments.stage_options,
+        commands.aggregate,
+        True,
+    ),
+    Command("plot", "plot bands, pulls and losses from posterior.h5", arguments.stage_options, commands.plot, True),
+    Command("plan", "project wall hours and node-hours per cluster and backend", arguments.plan_options, commands.plan),
+    Command(
+        "bench", "the seed's benchmark tables for every backend, side by side", arguments.bench_options, commands.bench
+    ),
+)
+BY_NAME = {c.name: c for c in COMMANDS}
+
+
+def build_parser():
+    parser = Parser(prog="python -m theory", description=__doc__.splitlines()[0])
+    subs = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for command in COMMANDS:
+        command.options(subs.add_parser(command.name, help=command.help))
+    return parser
+
+
+def main(argv=None):
+    """Entry point; returns the exit code."""
+    from theory.inference.events import EventFileError
+    from theory.inference.run import ConfigError
+
+    try:
+        args = build_parser().parse_args(argv)
+        command = BY_NAME[args.command]
+        if not command.stage:
+            return command.run(args)
+        try:
+            return command.run(args)
+        except (ConfigError, EventFileError, FileNotFoundError, ValueError) as err:
+            raise UsageError(str(err)) from None
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

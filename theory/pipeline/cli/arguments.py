@@ -1,0 +1,135 @@
+"""Argument types and the option groups the commands share (choices come from the registries)."""
+
+import argparse
+import math
+
+from theory.pipeline.paths import DEFAULT_ROOT
+from theory.pipeline.plan import CLUSTERS
+from theory.qcd.evolution import MODES, ORDERS
+from theory.qcd.flavours import TARGETS
+from theory.qcd.scheme import SCHEMES
+
+PDFS = ("lha",)
+"""Input PDF sets the physics commands evolve."""
+
+
+class UsageError(Exception):
+    """A bad command line or input: reported as one line, exit code 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are UsageError (one line, exit 2), not SystemExit."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def number(text):
+    """A finite float."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def unit_interval(text):
+    """A float strictly between 0 and 1 (an x)."""
+    value = number(text)
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"x = {text} must lie strictly between 0 and 1")
+    return value
+
+
+def int_at_least(minimum):
+    """An argparse type: an integer no smaller than ``minimum``."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text} must be at least {minimum}")
+        return value
+
+    return parse
+
+
+nonnegative_int = int_at_least(0)
+positive_int = int_at_least(1)
+
+
+def theory_options(sub, mode_default):
+    """--order, --scheme, --mode."""
+    sub.add_argument("--order", choices=tuple(ORDERS), default="nlo", help="perturbative order (default nlo)")
+    sub.add_argument("--scheme", choices=SCHEMES, default="vfns", help="flavour scheme (default vfns)")
+    sub.add_argument(
+        "--mode", choices=tuple(MODES), default=mode_default, help=f"NLO solution of DGLAP (default {mode_default})"
+    )
+
+
+def physics_options(sub):
+    """The evolve and sf commands' options."""
+    sub.add_argument("--pdf", choices=PDFS, default="lha", help="input PDF set at Q0 (default lha)")
+    theory_options(sub, "iterated-exact")
+    sub.add_argument("--q2", type=number, required=True, help="scale Q^2 in GeV^2 (>= Q0^2)")
+    sub.add_argument("--x", type=unit_interval, nargs="+", required=True, help="momentum fractions")
+    sub.add_argument("--json", action="store_true", help="print one JSON object")
+    sub.add_argument("--output", metavar="FILE", help="also write the JSON object to FILE (atomically)")
+
+
+def sf_options(sub):
+    physics_options(sub)
+    sub.add_argument("--target", choices=TARGETS, default="p", help="target nucleon (default p)")
+
+
+def stage_options(sub):
+    """--config and --results: every workflow stage's options."""
+    sub.add_argument("--config", required=True, help="run configuration (YAML)")
+    sub.add_argument("--results", default=DEFAULT_ROOT, help=f"results root folder (default {DEFAULT_ROOT})")
+
+
+def generate_options(sub):
+    stage_options(sub)
+    sub.add_argument("--target", choices=TARGETS + ("both",), default="both", help="which sample (default both)")
+
+
+def fit_options(sub):
+    stage_options(sub)
+    sub.add_argument("--chunk", type=nonnegative_int, required=True, help="chunk index")
+
+
+def plan_options(sub):
+    sub.add_argument("--config", required=True, help="run configuration (YAML)")
+    sub.add_argument("--cluster", choices=tuple(CLUSTERS), required=True)
+    sub.add_argument("--nodes", type=positive_int, help="nodes (default: 2 tinkercliffs, 1 otherwise)")
+    sub.add_argument("--bench", help="bench JSON (python -m theory bench --json FILE) for times per evaluation")
+    sub.add_argument(
+        "--seconds",
+        action="append",
+        default=[],
+        metavar="BACKEND=S",
+        help="time per loss+gradient evaluation of a backend at the config's events (repeatable)",
+    )
+    sub.add_argument("--evaluations", type=float, help="loss evaluations per replica (default: --pilot or 50)")
+    sub.add_argument("--pilot", help="posterior.h5 of a pilot run: its mean evaluations per replica")
+    sub.add_argument("--efficiency", type=float, default=0.9, help="parallel efficiency assumed (default 0.9)")
+    sub.add_argument("--overhead", type=float, default=10.0, help="seconds of start-up per job (default 10)")
+    sub.add_argument("--json", metavar="FILE", help="also write the table as JSON (atomically)")
+
+
+def bench_options(sub):
+    sub.add_argument("--events", type=positive_int, default=10000, help="events (default 10000)")
+    theory_options(sub, "truncated")
+    sub.add_argument("--batch", type=positive_int, default=256, help="parameter sets per batch (default 256)")
+    sub.add_argument("--repeats", type=positive_int, default=3, help="timing repeats, best taken (default 3)")
+    sub.add_argument(
+        "--loop-events",
+        type=positive_int,
+        default=500,
+        help="events numpy-loop is timed on, then scaled (default 500)",
+    )
+    sub.add_argument("--json", metavar="FILE", help="write the results as JSON to FILE (atomically)")

@@ -1,0 +1,210 @@
+"""What each command does: parse nothing, compute through the library, print or write the result.
+
+Every function takes the parsed arguments and returns the exit code. Workflow stages build the
+run object once (``stage``) and hand it to the stage's module.
+"""
+
+import json
+import os
+import sys
+
+from theory.atomic import write_json
+from theory.pipeline.cli.arguments import UsageError
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- physics: the Les Houches input evolved, and its structure functions -------------------------
+
+
+def _lha_setup(args):
+    from theory.pdfs import lha
+    from theory.qcd.evolution import EvolutionSetup
+    from theory.qcd.mellin import Contour
+
+    if args.q2 < lha.MU0_2:
+        raise UsageError(f"--q2 {args.q2} lies below the input scale Q0^2 = {lha.MU0_2} GeV^2; use --q2 >= {lha.MU0_2}")
+    setup = EvolutionSetup(args.order, args.mode, args.scheme, lha.MU0_2, lha.ALPHA_S0, lha.MASSES)
+    contour = Contour.benchmark()
+    head = {"command": args.command, "pdf": args.pdf, "order": args.order, "scheme": args.scheme, "mode": args.mode}
+    scale = {"q2": args.q2, "alpha_s": setup.coupling.alpha_s(args.q2), "nf": setup.scheme.nf(args.q2)}
+    return setup, contour, lha.moments(contour.N), head, scale
+
+
+def evolve(args):
+    """PDFs at Q^2 as the Les Houches table's combinations (x f), and alpha_s."""
+    import numpy as np
+
+    from theory.qcd.flavours import LHA_TABLE, evaluate
+
+    setup, contour, f0, head, scale = _lha_setup(args)
+    x = np.array(args.x)
+    fx = setup.pdfs_at(contour, f0, x, args.q2)
+    xf = {label: (x * values).tolist() for label, values in evaluate(LHA_TABLE, fx).items()}
+    return _emit(args, {**head, **scale, "x": x.tolist(), "xf": xf}, xf)
+
+
+def sf(args):
+    """F2 and FL at Q^2 (mu_R = mu_F = Q) of a nucleon target."""
+    from theory.dis.structure_functions import structure_functions
+
+    setup, contour, f0, head, scale = _lha_setup(args)
+    F2, FL = structure_functions(setup, contour, f0, args.x, args.q2, args.target)
+    result = {**head, "target": args.target, **scale, "x": list(args.x), "F2": F2.tolist(), "FL": FL.tolist()}
+    return _emit(args, result, {"F2": result["F2"], "FL": result["FL"]})
+
+
+def _emit(args, result, columns):
+    """--output (atomic JSON), then --json (one line) or a small table of ``columns``."""
+    if args.output:
+        write_json(args.output, result)
+    if args.json:
+        json.dump(result, sys.stdout)
+        print()
+        return 0
+    print(f"# {result['command']} {result['order']} {result['scheme']} {result['mode']} "
+          f"Q2={result['q2']:g} alpha_s={result['alpha_s']:.8f}")  # fmt: skip
+    print("x".rjust(12) + "".join(name.rjust(15) for name in columns))
+    for i, x in enumerate(result["x"]):
+        print(f"{x:12.4e}" + "".join(f"{values[i]:15.6e}" for values in columns.values()))
+    return 0
+
+
+# --- tools: benchmark and planner ----------------------------------------------------------------
+
+
+def bench(args):
+    from theory.pipeline import bench as benchmark
+
+    result = benchmark.run(
+        n_events=args.events, order=args.order, mode=args.mode, scheme=args.scheme, batch=args.batch,
+        repeats=args.repeats, loop_events=args.loop_events, memory_events=min(args.events, 10000), log=log,
+    )  # fmt: skip
+    result["command"] = "bench"
+    if args.json:
+        write_json(args.json, result)
+    json.dump(result, sys.stdout, indent=1)
+    print()
+    return 0
+
+
+def plan(args):
+    from theory.inference.run import ConfigError, RunSettings
+    from theory.pipeline import config as cfg
+    from theory.pipeline import plan as planner
+
+    try:
+        settings = RunSettings.from_config(cfg.load(args.config))
+    except ConfigError as err:
+        raise UsageError(str(err)) from None
+    n_events = sum(settings.events.counts.values())
+    times = {}
+    if args.bench:
+        try:
+            times.update(planner.bench_times(planner.load_bench(args.bench), n_events))
+        except (OSError, KeyError, ValueError) as err:
+            raise UsageError(f"--bench {args.bench}: not a bench result ({err})") from None
+    for item in args.seconds:
+        name, _, value = item.partition("=")
+        try:
+            times[name] = {"seconds": float(value), "threads": 1}
+        except ValueError:
+            raise UsageError(f"--seconds {item!r}: give BACKEND=SECONDS") from None
+    if not times:
+        raise UsageError("give --bench FILE or --seconds BACKEND=S for at least one backend")
+    evaluations = args.evaluations or (planner.pilot_evaluations(args.pilot) if args.pilot else 50.0)
+    result = planner.plan(settings.fit, args.cluster, times, evaluations, nodes=args.nodes, efficiency=args.efficiency,
+                          local_cores=len(os.sched_getaffinity(0)), overhead=args.overhead)  # fmt: skip
+    print(planner.format_table(result))
+    if args.json:
+        write_json(args.json, result)
+    return 0
+
+
+# --- workflow stages: one run object per command -----------------------------------------------
+
+
+def stage(args):
+    """(run, paths) of a stage command: the config validated and the run built, once."""
+    from theory.inference.run import Run
+    from theory.pipeline import config as cfg
+    from theory.pipeline.paths import RunPaths
+
+    run = Run.from_config(cfg.load(args.config))
+    return run, RunPaths.of(run.settings, args.results)
+
+
+def _samples(run, paths):
+    from theory.inference.events import run_samples
+    from theory.qcd.flavours import TARGETS
+
+    return run_samples(run, {t: paths.events(t) for t in TARGETS})
+
+
+def generate(args):
+    from theory.inference.events import generate as draw
+    from theory.inference.events import save_events
+    from theory.qcd.flavours import TARGETS
+
+    run, paths = stage(args)
+    for t in TARGETS if args.target == "both" else (args.target,):
+        sample = draw(run, run.settings.events.counts[t], t, run.truth, run.seed, log=log)
+        save_events(paths.events(t), sample, run, run.truth)
+        log(f"generate: {len(sample)} {t} events, sigma = {sample.meta['sigma_nb']:.6g} nb, "
+            f"lumi = {sample.lumi_nb:.6g} nb^-1")  # fmt: skip
+    return 0
+
+
+def tables(args):
+    from theory.inference.fits import build_tables
+
+    run, paths = stage(args)
+    build_tables(run, _samples(run, paths), paths.kernel, log=log)
+    return 0
+
+
+def fit(args):
+    from theory.inference.fits import run_chunk
+    from theory.pipeline.faults import fail_once
+
+    fail_once(args.chunk)
+    run, paths = stage(args)
+    kernel = paths.kernel
+    run_chunk(run, args.chunk, _samples(run, paths), paths.chunk(args.chunk), log=log,
+              tables=kernel if kernel.is_file() else None)  # fmt: skip
+    return 0
+
+
+def aggregate(args):
+    from theory.inference.posterior import aggregate as merge
+
+    run, paths = stage(args)
+    merge(run, paths.chunks(run.fit.n_chunks), paths.posterior, paths.timing, log=log)
+    return 0
+
+
+def lhapdf(args):
+    from theory.pipeline.lhapdf import export
+
+    run, paths = stage(args)
+    export(run, paths.posterior, paths.lhapdf, log=log)
+    return 0
+
+
+def report(args):
+    from theory.pipeline.report import build
+
+    run, paths = stage(args)
+    log(f"report: {build(run.settings.name, paths)}")
+    return 0
+
+
+def plot(args):
+    from theory.pipeline.plots import plot_all
+
+    run, paths = stage(args)
+    for p in plot_all(paths.posterior, paths.plots_dir):
+        log(f"plot: {p}")
+    return 0

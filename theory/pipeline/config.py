@@ -1,0 +1,66 @@
+"""Run configurations: YAML validated against workflow/schemas/config.schema.yaml, defaults filled.
+
+The same schema validates the Snakemake config (``workflow/rules/common.smk``) and the CLI's
+``--config``; a bad file stops with one line naming the key and what is wrong.
+"""
+
+import pathlib
+
+import yaml
+
+from theory.inference.run import ConfigError  # noqa: F401 (raised here and by the run object)
+
+SCHEMA = pathlib.Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def _schema():
+    with open(SCHEMA) as handle:
+        return yaml.safe_load(handle)
+
+
+def fill_defaults(node, schema):
+    """Recursively insert schema defaults for absent keys (objects only)."""
+    if schema.get("type") != "object" or not isinstance(node, dict):
+        return node
+    for key, sub in schema.get("properties", {}).items():
+        if key not in node and "default" in sub:
+            node[key] = yaml.safe_load(yaml.safe_dump(sub["default"]))
+        if key in node:
+            fill_defaults(node[key], sub)
+    return node
+
+
+def validate(config, source="config"):
+    """Fill defaults into ``config`` (a dict) and validate it; ConfigError names the key."""
+    import jsonschema
+
+    if not isinstance(config, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of keys to values")
+    schema = _schema()
+    fill_defaults(config, schema)
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(config), key=lambda e: list(e.path))
+    if errors:
+        err = errors[0]
+        key = ".".join(str(p) for p in err.path) or "(top level)"
+        raise ConfigError(f"{source}: key '{key}': {err.message}")
+    cuts = config["cuts"]
+    if cuts["q2_min"] < config["theory"]["mu0_2"]:
+        raise ConfigError(f"{source}: key 'cuts.q2_min': {cuts['q2_min']} lies below theory.mu0_2; raise it")
+    if cuts["y_min"] >= cuts["y_max"]:
+        raise ConfigError(f"{source}: key 'cuts.y_min': must be below cuts.y_max")
+    return config
+
+
+def load(path):
+    """Read, default and validate a YAML config file."""
+    path = pathlib.Path(path)
+    try:
+        with open(path) as handle:
+            config = yaml.safe_load(handle) or {}
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read the config ({err.strerror})") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where}") from None
+    return validate(config, str(path))

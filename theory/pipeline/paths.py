@@ -1,0 +1,107 @@
+"""Every file name of a run: the package owns them, the rules and the commands ask (legend-simflow style).
+
+    <root>/<run>/config.yaml                   the validated config every job reads
+    <root>/<run>/events/{p,n}.h5               generated (or copied) events
+    <root>/<run>/tables/kernel.h5              the cached kernel (workflow stage 2)
+    <root>/<run>/fits/chunk_<k>.h5             one file per fit job
+    <root>/<run>/posterior.h5                  merged replicas, summary, PDF bands, provenance
+    <root>/<run>/timing.h5                     one row per fit job
+    <root>/<run>/plots/{bands,pulls,loss,timing}.png
+    <root>/<run>/report.html                   the run's page
+    <root>/<run>/lhapdf/                       the LHAPDF6 export (on demand)
+    <root>/<run>/bench.json, plan_<cluster>.json   benchmark and planner tables (on demand)
+    <root>/<run>/theory/lha_<order>_<scheme>.json, lha_check.json, sf_<target>.json
+    <root>/<run>/logs/<job>.log, benchmarks/<job>.tsv
+
+Arguments may be Snakemake wildcards ("{target}", "{chunk}"): the methods then give the rules'
+patterns.
+"""
+
+import pathlib
+
+DEFAULT_ROOT = "results"
+POSTERIOR_PLOTS = ("bands", "pulls", "loss")
+"""Plots of ``theory plot`` (``theory.pipeline.plots``)."""
+GANTT_PLOT = "timing"
+"""The fit jobs' Gantt chart (``theory.pipeline.report``)."""
+
+
+class RunPaths:
+    """The files of one run under ``<root>/<run>/``."""
+
+    def __init__(self, run, root=DEFAULT_ROOT):
+        self.run = str(run)
+        self.root = pathlib.Path(root)
+        self.dir = self.root / self.run
+
+    @classmethod
+    def of(cls, settings, root=DEFAULT_ROOT):
+        """The paths of a run's settings (``theory.inference.run.RunSettings``)."""
+        return cls(settings.name, root)
+
+    @property
+    def config(self):
+        return self.dir / "config.yaml"
+
+    def events(self, target):
+        return self.dir / "events" / f"{target}.h5"
+
+    @property
+    def kernel(self):
+        return self.dir / "tables" / "kernel.h5"
+
+    def chunk(self, chunk):
+        return self.dir / "fits" / f"chunk_{chunk}.h5"
+
+    def chunks(self, n_chunks):
+        return [self.chunk(k) for k in range(n_chunks)]
+
+    @property
+    def posterior(self):
+        return self.dir / "posterior.h5"
+
+    @property
+    def timing(self):
+        return self.dir / "timing.h5"
+
+    @property
+    def plots_dir(self):
+        return self.dir / "plots"
+
+    def plot(self, name):
+        return self.plots_dir / f"{name}.png"
+
+    @property
+    def report(self):
+        return self.dir / "report.html"
+
+    @property
+    def lhapdf(self):
+        return self.dir / "lhapdf"
+
+    @property
+    def bench(self):
+        return self.dir / "bench.json"
+
+    def plan(self, cluster):
+        return self.dir / f"plan_{cluster}.json"
+
+    def plans(self):
+        """The planner tables that exist, sorted."""
+        return sorted(self.dir.glob("plan_*.json"))
+
+    def lha_table(self, order, scheme):
+        return self.dir / "theory" / f"lha_{order}_{scheme}.json"
+
+    @property
+    def lha_check(self):
+        return self.dir / "theory" / "lha_check.json"
+
+    def sf_table(self, target):
+        return self.dir / "theory" / f"sf_{target}.json"
+
+    def log(self, job):
+        return self.dir / "logs" / f"{job}.log"
+
+    def benchmark(self, job):
+        return self.dir / "benchmarks" / f"{job}.tsv"

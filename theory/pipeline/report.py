@@ -1,0 +1,101 @@
+"""One self-contained HTML page per run: bands, closure, benchmark and planner tables, job timing.
+
+``results/<run>/report.html`` embeds its PNGs (base64), so it can be mailed or archived alone.
+It shows what exists: the bench and plan tables appear once ``snakemake planning`` has run.
+"""
+
+import base64
+import html
+import json
+import pathlib
+import time
+
+import numpy as np
+
+
+def gantt(timing_file, out_png):
+    """Per-job timeline (one bar per fit job, from start to end) as a PNG."""
+    import h5py
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from theory.pipeline.plots import save_figure
+
+    with h5py.File(timing_file, "r") as f:
+        jobs = f["jobs"][...]
+    start = jobs["start_epoch"] - np.nanmin(jobs["start_epoch"])
+    length = jobs["end_epoch"] - jobs["start_epoch"]
+    hosts = [h.decode() for h in jobs["host"]]
+    fig, ax = plt.subplots(figsize=(8, 0.25 * len(jobs) + 1.5))
+    colours = {h: f"C{i}" for i, h in enumerate(sorted(set(hosts)))}
+    ax.barh(jobs["chunk"], length, left=start, color=[colours[h] for h in hosts])
+    ax.set_xlabel("seconds since the first fit job started")
+    ax.set_ylabel("fit chunk")
+    ax.set_title(f"{len(jobs)} fit jobs on {len(colours)} host(s)", fontsize=9)
+    fig.tight_layout()
+    save_figure(fig, out_png)
+
+
+def _img(path):
+    data = base64.b64encode(pathlib.Path(path).read_bytes()).decode()
+    return f'<img src="data:image/png;base64,{data}" style="max-width:100%">'
+
+
+def _table(headers, rows):
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def build(name, paths):
+    """Write the report page of a finished run (``paths``: its ``RunPaths``); returns the page's path."""
+    import h5py
+
+    from theory.atomic import atomic_path
+    from theory.inference.posterior import closure
+    from theory.pipeline.paths import GANTT_PLOT
+
+    gantt(paths.timing, paths.plot(GANTT_PLOT))
+    parts = [f"<h1>Run {html.escape(name)}</h1>", f"<p>made {time.strftime('%Y-%m-%d %H:%M:%S')}</p>"]
+    with h5py.File(paths.posterior, "r") as f:
+        names = json.loads(f.attrs["names"])
+        summary = [(n, f"{m:.4f}", f"{s:.4f}") for n, m, s in zip(names, f["summary/mean"][...], f["summary/std"][...],
+                                                                   strict=True)]  # fmt: skip
+        parts.append(f"<p>{int(f.attrs['n_converged'])} of {int(f.attrs['n_replicas'])} replicas converged; "
+                     f"git {html.escape(str(f.attrs['git_commit']))}; seed {int(f.attrs['seed'])}</p>")  # fmt: skip
+    parts.append("<h2>Parameters</h2>" + _table(["parameter", "mean", "std"], summary))
+    c = closure(paths.posterior)
+    parts.append(f"<h2>Closure</h2><p>truth of x(u+ubar), x(d+dbar) inside the 68% band at {c['68']:.0%} and the "
+                 f"95% band at {c['95']:.0%} of {c['points']} points (x in [0.01, 0.7], all scales)</p>")  # fmt: skip
+    parts.append("<h2>PDF bands</h2>" + _img(paths.plot("bands")))
+    parts.append("<h2>Pulls and losses</h2>" + _img(paths.plot("pulls")) + _img(paths.plot("loss")))
+    parts.append("<h2>Fit jobs</h2>" + _img(paths.plot(GANTT_PLOT)))
+    with h5py.File(paths.timing, "r") as f:
+        jobs = f["jobs"][...]
+    rows = [(int(j["chunk"]), j["host"].decode(), j["backend"].decode(), int(j["replicas"]), int(j["evaluations"]),
+             f"{j['wall_s']:.1f}", f"{1e3 * j['s_per_evaluation']:.2f}") for j in jobs]  # fmt: skip
+    parts.append(_table(["chunk", "host", "backend", "replicas", "evaluations", "wall s", "ms/evaluation"], rows))
+    bench = paths.bench
+    if bench.is_file():
+        b = json.loads(bench.read_text())
+        rows = []
+        for k, v in b["time_per_evaluation"].items():
+            rows.append((k, f"{v['seconds']:.4g}" if v.get("seconds") else "-",
+                         f"{v['speedup']:.1f}x" if v.get("speedup") else "-"))  # fmt: skip
+        parts.append(f"<h2>Benchmark ({b['config']['events']} events, {html.escape(b['machine']['cpu'])})</h2>"
+                     + _table(["backend", "s per evaluation", "speedup"], rows))  # fmt: skip
+    for plan in paths.plans():
+        p = json.loads(plan.read_text())
+        rows = [(r["backend"], f"{r['seconds_per_evaluation']:.4g}", r["jobs"], f"{r['wall_hours']:.3f}",
+                 f"{r['node_hours']:.3f}", f"{r['gpu_hours']:.3f}") for r in p["rows"]]  # fmt: skip
+        parts.append(f"<h2>Plan: {html.escape(p['cluster'])}, {p['nodes']} node(s)</h2>"
+                     + _table(["backend", "s/eval", "jobs", "wall h", "node-h", "GPU-h"], rows))  # fmt: skip
+    style = ("body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse}"
+             "td,th{border:1px solid #ccc;padding:2px 8px}")  # fmt: skip
+    head = f"<!doctype html><html><head><meta charset='utf-8'><title>report</title><style>{style}</style></head>"
+    page = head + "<body>" + "".join(parts) + "</body></html>"
+    with atomic_path(paths.report, ".html") as tmp:
+        pathlib.Path(tmp).write_text(page)
+    return paths.report

@@ -1,0 +1,7 @@
+"""DGLAP evolution in Mellin space: per-sector solutions and the flavour-basis operator.
+
+Registries: ``ORDERS`` (perturbative orders, name -> code) and ``MODES`` (NLO solutions).
+"""
+
+from theory.qcd.evolution.operator import FLAVOURS, N_FLAVOUR_BASIS, ORDERS, EvolutionSetup, flavour_operators  # noqa: F401
+from theory.qcd.evolution.solutions import MODES  # noqa: F401

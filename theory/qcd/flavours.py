@@ -1,0 +1,191 @@
+"""The flavour basis, the targets and every named flavour combination: one table each.
+
+Flavour basis (13 slots, what evolution, the PDF parametrisations and the kernels exchange):
+
+    slot 0 = g,   slots 1..6 = q+ = q + qbar,   slots 7..12 = q- = q - qbar,
+
+for the quarks d, u, s, c, b, t (PDG order, PDG ids 1..6). Targets are nucleons: the neutron
+is the proton with u <-> d and ubar <-> dbar (isospin symmetry), so a neutron's flavour vector
+is the proton's with the d and u slots exchanged (``ISOSPIN``).
+
+Combinations are data: a ``Combination`` is a list of (weight, slot) terms and a divisor,
+evaluated left to right, so a new combination (a band, an LHA table column, a gamma/Z
+coupling-weighted sum) is one entry in a table below, not new code:
+
+- ``REDUCED``: the DIS response's input components per target (A_t = sum_q e_q^2 q+, Sigma, g;
+  ``theory.kernels.response``), as weight rows ``REDUCED_WEIGHTS[target, component, slot]``;
+- ``BANDS``: the posterior's PDF bands (valence, sea, gluon, q+ and the photon-weighted sums
+  F2^p and F2^n measure at LO);
+- ``LHA_TABLE``: the Les Houches benchmark table's columns (hep-ph/0204316);
+- ``PDG``: quark and antiquark of every PDG id, the LHAPDF export's columns.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from theory.qcd.constants import CHARGES2
+
+QUARKS = ("d", "u", "s", "c", "b", "t")
+"""Quark flavours in PDG order (PDG id = position + 1)."""
+N_QUARKS = len(QUARKS)
+SLOTS = ("g",) + tuple(f"{q}+" for q in QUARKS) + tuple(f"{q}-" for q in QUARKS)
+"""Names of the 13 flavour-basis slots."""
+N_SLOTS = len(SLOTS)
+GLUON = 0
+
+
+def plus(quark):
+    """Slot of q+ = q + qbar."""
+    return 1 + QUARKS.index(quark)
+
+
+def minus(quark):
+    """Slot of q- = q - qbar."""
+    return 1 + N_QUARKS + QUARKS.index(quark)
+
+
+G, D_PLUS, U_PLUS, S_PLUS = GLUON, plus("d"), plus("u"), plus("s")
+D_MINUS, U_MINUS = minus("d"), minus("u")
+"""Named slots of the light flavours (compile-time constants in Numba kernels)."""
+
+TARGETS = ("p", "n")
+"""Nucleon targets; a target's code is its position (0 = p, 1 = n)."""
+TARGET_CODES = {t: i for i, t in enumerate(TARGETS)}
+
+ISOSPIN = np.arange(N_SLOTS)
+ISOSPIN[[D_PLUS, U_PLUS, D_MINUS, U_MINUS]] = [U_PLUS, D_PLUS, U_MINUS, D_MINUS]
+"""Slot permutation proton -> neutron: f_n = f_p[..., ISOSPIN] (u <-> d)."""
+
+
+def isospin_swap(flavours):
+    """Proton -> neutron flavour vectors (last axis 13): exchange the u and d slots."""
+    return np.asarray(flavours)[..., ISOSPIN]
+
+
+def target_flavours(flavours, target):
+    """A target's flavour vectors from the proton's (``target`` "p" or "n")."""
+    if target not in TARGET_CODES:
+        raise ValueError(f"target {target!r} is not one of {', '.join(TARGETS)}")
+    return np.array(flavours, copy=True) if target == "p" else isospin_swap(flavours)
+
+
+def quark_charges2(target):
+    """e_q^2 as the target sees the proton's quarks: for the neutron the d and u charges trade."""
+    e2 = np.array(CHARGES2)
+    return e2 if target == "p" else e2[ISOSPIN[1 : 1 + N_QUARKS] - 1]
+
+
+@dataclass(frozen=True)
+class Combination:
+    """sum_k weight_k f[slot_k] / divisor, summed in the order of ``terms``."""
+
+    terms: tuple
+    divisor: float = 1.0
+
+    def __call__(self, f):
+        """The combination of flavour-basis values f[..., 13] (any leading shape)."""
+        acc = None
+        for weight, slot in self.terms:
+            term = f[..., slot] if weight == 1.0 else weight * f[..., slot]
+            acc = term if acc is None else acc + term
+        return acc if self.divisor == 1.0 else acc / self.divisor
+
+    def row(self):
+        """The weights as one float64[13] row (f @ row is the combination up to rounding)."""
+        out = np.zeros(N_SLOTS)
+        for weight, slot in self.terms:
+            out[slot] += weight / self.divisor
+        return out
+
+
+def combination(*terms, divisor=1.0):
+    """A Combination from (weight, slot name) pairs, e.g. combination((1, "u+"), (-1, "u-"), divisor=2)."""
+    return Combination(tuple((float(w), SLOTS.index(name)) for w, name in terms), float(divisor))
+
+
+def evaluate(table, f):
+    """{name: combination(f)} for every entry of a combination table."""
+    return {name: comb(f) for name, comb in table.items()}
+
+
+def stack(table, f):
+    """A combination table's values on a new last axis, in table order: [..., len(table)]."""
+    return np.stack(list(evaluate(table, f).values()), axis=-1)
+
+
+BANDS = {
+    "u_v": combination((1, "u-")),
+    "d_v": combination((1, "d-")),
+    "sea": combination((1, "u+"), (-1, "u-"), divisor=2),  # ubar (= dbar in stats2)
+    "g": combination((1, "g")),
+    "u_plus": combination((1, "u+")),
+    "d_plus": combination((1, "d+")),
+    "p_dis": combination((4, "u+"), (1, "d+"), (1, "s+"), divisor=9),  # F2^p / x at LO, light quarks
+    "n_dis": combination((4, "d+"), (1, "u+"), (1, "s+"), divisor=9),
+}
+"""The posterior's PDF bands (x times each is stored)."""
+BAND_LABELS = {
+    "u_v": "x u_v", "d_v": "x d_v", "sea": "x ubar = x dbar", "g": "x g", "u_plus": "x (u + ubar)",
+    "d_plus": "x (d + dbar)", "p_dis": "x (4u+ + d+ + s+)/9", "n_dis": "x (4d+ + u+ + s+)/9",
+}  # fmt: skip
+
+LHA_TABLE = {
+    "u_v": combination((1, "u-")),
+    "d_v": combination((1, "d-")),
+    "L_m": combination((1, "d+"), (-1, "d-"), (-1, "u+"), (1, "u-"), divisor=2),  # dbar - ubar
+    "L_p": combination((1, "u+"), (-1, "u-"), (1, "d+"), (-1, "d-")),  # 2 (ubar + dbar)
+    "s_p": combination((1, "s+")),
+    "c_p": combination((1, "c+")),
+    "b_p": combination((1, "b+")),
+    "g": combination((1, "g")),
+}
+"""The Les Houches benchmark table's columns, in table order (multiply by x for x f)."""
+
+PDG = {
+    **{-(i + 1): combination((1, f"{q}+"), (-1, f"{q}-"), divisor=2) for i, q in reversed(list(enumerate(QUARKS)))},
+    **{i + 1: combination((1, f"{q}+"), (1, f"{q}-"), divisor=2) for i, q in enumerate(QUARKS)},
+    21: combination((1, "g")),
+}
+"""Parton of every PDG id (-6..-1 antiquarks, 1..6 quarks, 21 gluon), the LHAPDF columns."""
+PIDS = tuple(PDG)
+
+
+REDUCED = ("A", "Sigma", "g")
+"""The DIS response's input components (photon exchange): A_t = sum_q e_q^2 q+, Sigma, g."""
+
+
+def reduced_table(target):
+    """The REDUCED components of a target as combinations of the proton's flavour slots."""
+    e2 = quark_charges2(target)
+    return {
+        "A": Combination(tuple((float(e2[k]), 1 + k) for k in range(N_QUARKS))),
+        "Sigma": Combination(tuple((1.0, 1 + k) for k in range(N_QUARKS))),
+        "g": Combination(((1.0, GLUON),)),
+    }
+
+
+REDUCED_WEIGHTS = np.ascontiguousarray([[reduced_table(t)[k].row() for k in REDUCED] for t in TARGETS])
+"""float64[target, component, slot]: the REDUCED components as rows over the 13 slots."""
+
+
+@njit(cache=True)
+def project_components(f, jac, weights, comps, comp_jac):
+    """Reduced components of flavour vectors f[n, 13] and their Jacobians jac[n, 13, P] for
+    every target: comps[T, n, K] and comp_jac[T, n, K, P] with weights[T, K, 13]
+    (``REDUCED_WEIGHTS``); zero weights are skipped, the others summed in slot order."""
+    for j in range(f.shape[0]):
+        for t in range(weights.shape[0]):
+            for k in range(weights.shape[1]):
+                acc = 0.0j
+                for a in range(N_SLOTS):
+                    if weights[t, k, a] != 0.0:
+                        acc += weights[t, k, a] * f[j, a]
+                comps[t, j, k] = acc
+                for p in range(jac.shape[2]):
+                    acc = 0.0j
+                    for a in range(N_SLOTS):
+                        if weights[t, k, a] != 0.0:
+                            acc += weights[t, k, a] * jac[j, a, p]
+                    comp_jac[t, j, k, p] = acc
