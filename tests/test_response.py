@@ -5,9 +5,10 @@ import pytest
 
 from theory.dis.cross_section import d2sigma_dxdQ2
 from theory.dis.structure_functions import structure_functions
-from theory.kernels.response import EventConstants, ResponseTables, build_kernel, input_components
+from theory.kernels.response import EventConstants, ResponseTables, build_kernel
 from theory.pdfs.stats2 import NAMES, Stats2
 from theory.qcd.evolution import EvolutionSetup
+from theory.qcd.flavours import reduced_table, stack
 from theory.qcd.mellin import Contour
 
 X = np.array([1e-3, 0.01, 0.1, 0.5, 0.8, 0.3, 0.05])
@@ -26,7 +27,7 @@ def test_kernel_reproduces_structure_function_route(order, mode, scheme):
     param = Stats2(free=NAMES)
     f, _ = param.moments(contour.N, param.truth)
     for target in ("p", "n"):
-        ds = np.imag(np.einsum("ikj,jk->i", K, input_components(f, target)))
+        ds = np.imag(np.einsum("ikj,jk->i", K, stack(reduced_table(target), f)))
         ref = []
         for x, q2 in zip(X, Q2, strict=True):
             F2, FL = structure_functions(setup, contour, f, [x], q2, target)

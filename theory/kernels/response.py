@@ -35,11 +35,7 @@ from theory.qcd.coefficients import c2g_nlo, c2q_nlo, cLg_nlo, cLq_nlo
 from theory.qcd.constants import CHARGES2
 from theory.qcd.couplings import beta0, beta1
 from theory.qcd.evolution import solutions as sol
-from theory.qcd.flavours import evaluate, reduced_table
 from theory.qcd.harmonics import S1, S2
-
-N_COMPONENTS = 3
-"""(A_t, Sigma, g)."""
 
 
 @njit(cache=True)
@@ -275,9 +271,3 @@ def build_kernel(tab, ev):
         for j in range(n_nodes):
             K[i, 0, j], K[i, 1, j], K[i, 2, j] = kernel_entries(i, j, tab, ev)
     return K
-
-
-def input_components(flavours, target):
-    """(A_t, Sigma, g) from flavour-basis vectors (last axis 13) for target p or n
-    (``theory.qcd.flavours.REDUCED``)."""
-    return np.stack(list(evaluate(reduced_table(target), np.asarray(flavours)).values()), axis=-1)

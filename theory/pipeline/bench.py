@@ -35,8 +35,6 @@ import numpy as np
 from theory.dis.kinematics import Cuts
 from theory.kernels.backends import BACKENDS
 
-BACKENDS_TIMED = ("numpy-loop", "numpy-vectorized", "numba-cpu", "cached-cpu", "numba-cuda", "cached-cuda")
-
 _CUTS = Cuts()
 
 

@@ -3,5 +3,5 @@
 Registries: ``ORDERS`` (perturbative orders, name -> code) and ``MODES`` (NLO solutions).
 """
 
-from theory.qcd.evolution.operator import FLAVOURS, N_FLAVOUR_BASIS, ORDERS, EvolutionSetup, flavour_operators  # noqa: F401
+from theory.qcd.evolution.operator import ORDERS, EvolutionSetup, flavour_operators  # noqa: F401
 from theory.qcd.evolution.solutions import MODES  # noqa: F401

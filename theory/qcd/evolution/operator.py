@@ -17,11 +17,9 @@ from numba import njit, prange
 from theory.qcd.anomalous_dimensions import gammas, harmonic_sums
 from theory.qcd.couplings import Coupling
 from theory.qcd.evolution import solutions
-from theory.qcd.flavours import N_QUARKS, N_SLOTS, SLOTS
+from theory.qcd.flavours import N_QUARKS, N_SLOTS
 from theory.qcd.scheme import DEFAULT_MASSES, FlavourScheme
 
-FLAVOURS = SLOTS
-N_FLAVOUR_BASIS = N_SLOTS
 ORDERS = {"lo": 0, "nlo": 1}
 
 
@@ -34,7 +32,7 @@ def segment_operator(N, hs, a1, a0, nf, order, mode, out):
     ep = solutions.non_singlet(g0ns, g1p, a1, a0, nf, order, mode)
     em = solutions.non_singlet(g0ns, g1m, a1, a0, nf, order, mode)
     out[:, :] = 0.0
-    for i in range(N_FLAVOUR_BASIS):
+    for i in range(N_SLOTS):
         out[i, i] = 1.0
     out[0, 0] = S[3]
     for i in range(1, nf + 1):
@@ -68,12 +66,12 @@ def flavour_operators(Ns, a_starts, a_ends, nfs, order, mode):
     complex128[n, 13, 13]
     """
     n = Ns.shape[0]
-    result = np.empty((n, N_FLAVOUR_BASIS, N_FLAVOUR_BASIS), dtype=np.complex128)
+    result = np.empty((n, N_SLOTS, N_SLOTS), dtype=np.complex128)
     for j in prange(n):
         N = Ns[j]
         hs = harmonic_sums(N)
-        total = np.eye(N_FLAVOUR_BASIS, dtype=np.complex128)
-        seg = np.empty((N_FLAVOUR_BASIS, N_FLAVOUR_BASIS), dtype=np.complex128)
+        total = np.eye(N_SLOTS, dtype=np.complex128)
+        seg = np.empty((N_SLOTS, N_SLOTS), dtype=np.complex128)
         for k in range(a_starts.shape[0]):
             if a_starts[k] == a_ends[k]:
                 continue
