@@ -1,4 +1,4 @@
-"""DIS kinematics and the cut region (DESIGN.md section 1).
+"""DIS kinematics and the cut region.
 
     y = Q^2 / (x s),   W^2 = M^2 + Q^2 (1 - x) / x.
 

@@ -1,4 +1,4 @@
-"""``cached-cpu``: the cached Mellin kernel K and BLAS matrix products (DESIGN.md section 2).
+"""``cached-cpu``: the cached Mellin kernel K and BLAS matrix products.
 
 K[i, k, j] = factor_i w_j x_i^(-N_j) R_ik(N_j) is built once per event set and theory setting
 (``theory.kernels.response.build_kernel``), stored as a real matrix with the real and imaginary parts

@@ -357,7 +357,7 @@ def compile_ptx_all(cc=(8, 0)):
 
     A kernel that calls an ``@njit`` helper compiles it as a device function for "the current
     device", which means asking the driver: with no GPU we stand in for that one query with
-    ``cc`` (DESIGN.md section 5). Returns {kernel name: PTX text}.
+    ``cc`` (the PTX target). Returns {kernel name: PTX text}.
     """
     import types as pytypes
 

@@ -6,7 +6,7 @@ Rows are the events followed by the optional normalisation nodes of the extended
     L(theta) = sum_g W_g dsigma_g(theta) - sum_i w_i log(lumi_t(i) dsigma_i(theta)),
     dL/dtheta_p = Im sum_t sum_kj G_t,kj dc_t,k(N_j)/dtheta_p,   G_t = sum_{rows of t} u_row K_row,
 
-with u = -w/dsigma for events and u = W for nodes (DESIGN.md section 2: reverse mode). Every
+with u = -w/dsigma for events and u = W for nodes (reverse mode). Every
 backend returns dsigma for all rows and G; this class turns them into losses and gradients.
 """
 
