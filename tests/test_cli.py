@@ -89,3 +89,24 @@ def test_module_entry_point():
         timeout=300,
     )
     assert proc.returncode == 0 and "alpha_s" in proc.stdout
+
+
+def test_config_reference_is_current(capsys):
+    """config/README.md is the schema's every key, as `python -m theory config-doc` prints it."""
+    import pathlib
+
+    assert main(["config-doc"]) == 0
+    printed = capsys.readouterr().out
+    readme = pathlib.Path(__file__).resolve().parents[1] / "config" / "README.md"
+    assert readme.read_text() == printed, "regenerate: python -m theory config-doc > config/README.md"
+    import yaml
+
+    from theory.pipeline.config import SCHEMA
+
+    def keys(node, prefix=""):
+        for key, sub in node.get("properties", {}).items():
+            yield prefix + key
+            yield from keys(sub, prefix + key + ".")
+
+    for key in keys(yaml.safe_load(SCHEMA.read_text())):
+        assert f"| `{key}` |" in printed, key

@@ -69,7 +69,7 @@ def test_reference_tables_are_the_reference_file(lha_reference):
 
 def _dry_run(tmp_path, *targets):
     """snakemake -n for the given files of the smoke run, in a scratch working directory."""
-    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "-n"]
+    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "workflow" / "Snakefile"), "-d", str(tmp_path), "-n"]
     return subprocess.run([*command, *map(str, targets)], cwd=REPO, capture_output=True, text=True, timeout=300)
 
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", os.path.join(REPO, "Snakefile")]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", os.path.join(REPO, "workflow", "Snakefile")]
 TINY = {"run": "tiny", "events": {"p": 300, "n": 300}, "fit": {"replicas": 4, "chunk_size": 2}}
 
 
@@ -36,10 +36,21 @@ def _tiny_config(tmp_path, **extra):
     return str(path)
 
 
+def test_workflow_runs_from_the_root_with_a_profile(tmp_path):
+    """`snakemake --profile profiles/local` from the repository root finds workflow/Snakefile and its
+    default target (a Snakefile that only includes another loses the target under a profile)."""
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--profile", "profiles/local", "-d", str(tmp_path)],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    counts = _job_counts(proc.stdout)
+    assert counts["all"] == 1 and counts["fit_chunk"] == 3, proc.stdout[-2000:]
+
+
 def test_smoke_dag(tmp_path):
     out = _snakemake("-n", "--profile", os.path.join(REPO, "profiles/local"), "--directory", str(tmp_path)).stdout
     counts = _job_counts(out)
     assert counts["fit_chunk"] == 3 and counts["generate_events"] == 2 and counts["aggregate"] == 1
+    assert counts["warmup_numba"] == 1  # once, before the fan-out
     assert counts["evolve_lha"] == 4
 
 
@@ -52,6 +63,21 @@ def test_stats2_dag_on_tinkercliffs_without_a_cluster(tmp_path):
     counts = _job_counts(out)
     assert counts["fit_chunk"] == 21  # 2,561 fits in chunks of 128
     assert "slurm_partition=normal_q" in out and "slurm_account=test-alloc" in out
+
+
+def test_gpu_jobs_ask_through_the_plugins_gpu_resource(tmp_path):
+    """On the Summit-style profile a CUDA backend's fit jobs ask for gpu=1 (the plugin's --gpus) and
+    cpus_per_gpu, never a raw gres as well (the plugin refuses both); the warm-up and CPU jobs ask
+    for no GPU."""
+    gpu = tmp_path / "gpu.yaml"
+    gpu.write_text(yaml.safe_dump({"fit": {"backend": "cached-cuda", "threads": 7}}))
+    out = _snakemake("-n", "--profile", os.path.join(REPO, "profiles/summit-style"), "--configfile",
+                     os.path.join(REPO, "config/stats2.yaml"), str(gpu), "-d", str(tmp_path),
+                     env={"SNAKEMAKE_SLURM_ACCOUNT": "test-alloc"}).stdout  # fmt: skip
+    jobs = [block for block in out.split("\n\n") if "rule fit_chunk" in block]
+    assert len(jobs) == 21 and all("gpu=1" in j and "cpus_per_gpu=7" in j and "gres" not in j for j in jobs)
+    others = [block for block in out.split("\n\n") if "rule warmup_numba" in block or "rule build_tables" in block]
+    assert others and all("gpu=1" not in j for j in others)
 
 
 def test_event_files_skip_generation(tmp_path):
@@ -150,3 +176,30 @@ def test_smoke_workflow_through_slurm(tmp_path):
     assert (tmp_path / "results/smoke/report.html").is_file()
     submitted = re.findall(r"SLURM jobid (\d+)", proc.stdout + proc.stderr)
     assert len(submitted) >= 12, "the jobs did not go through Slurm"  # theory 6, events 2, tables 1, fits 3
+
+
+def test_profile_by_name_after_install(tmp_path):
+    """`python -m theory profiles install` puts the profiles where Snakemake looks, so
+    `snakemake -n --profile slurm --configfile config/stats2.yaml` works as the README writes it."""
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": "", "SNAKEMAKE_SLURM_ACCOUNT": "test-alloc",
+           "SNAKEMAKE_SLURM_PARTITION": "test-part"}  # fmt: skip
+    run = subprocess.run([sys.executable, "-m", "theory", "profiles", "install"], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / ".config/snakemake/slurm/config.yaml").is_file()
+    again = subprocess.run([sys.executable, "-m", "theory", "profiles", "install"], cwd=REPO, env=env,
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert again.returncode == 0 and "unchanged" in again.stdout
+    (tmp_path / ".config/snakemake/slurm/config.yaml").write_text("jobs: 1\n")
+    clash = subprocess.run([sys.executable, "-m", "theory", "profiles", "install", "slurm"], cwd=REPO, env=env,
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert clash.returncode == 2 and clash.stderr.count("\n") == 1 and "--force" in clash.stderr
+    assert subprocess.run([sys.executable, "-m", "theory", "profiles", "install", "slurm", "--force"], cwd=REPO,
+                          env=env, capture_output=True, text=True, timeout=120).returncode == 0  # fmt: skip
+    work = tmp_path / "work"
+    work.mkdir()
+    stats2 = os.path.join(REPO, "config/stats2.yaml")
+    dry = subprocess.run([*SNAKEMAKE, "-n", "--profile", "slurm", "--configfile", stats2, "-d", str(work)], cwd=work,
+                         env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert dry.returncode == 0, dry.stdout[-2000:] + dry.stderr[-2000:]
+    assert _job_counts(dry.stdout)["fit_chunk"] == 21

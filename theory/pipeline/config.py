@@ -64,3 +64,54 @@ def load(path):
         where = f" at line {mark.line + 1}" if mark else ""
         raise ConfigError(f"{path}: not valid YAML{where}") from None
     return validate(config, str(path))
+
+
+def _type(sub):
+    t = sub.get("type", "")
+    if t == "array" and "items" in sub:
+        inner = sub["items"]
+        return f"list of {inner.get('type', 'value')}" + (
+            f" ({', '.join(map(str, inner['enum']))})" if "enum" in inner else ""
+        )
+    if t == "object" and "additionalProperties" in sub and isinstance(sub["additionalProperties"], dict):
+        return f"mapping of names to {_type(sub['additionalProperties'])}"
+    return t + (f": {', '.join(map(str, sub['enum']))}" if "enum" in sub else "")
+
+
+def _bounds(sub):
+    marks = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
+    return ", ".join(f"{op} {sub[k]}" for k, op in marks.items() if k in sub)
+
+
+def _rows(schema, prefix=""):
+    for key, sub in schema.get("properties", {}).items():
+        name = f"{prefix}{key}"
+        default = "(none)"
+        if "default" in sub:
+            default = (
+                "`" + yaml.safe_dump(sub["default"], default_flow_style=True).strip().removesuffix("...").strip() + "`"
+            )
+        text = " ".join(str(sub.get("description", "")).split()).replace("|", "\\|")
+        yield f"| `{name}` | {_type(sub)} | {default} | {_bounds(sub)} | {text} |"
+        if sub.get("type") == "object" and "properties" in sub:
+            yield from _rows(sub, name + ".")
+
+
+def schema_markdown():
+    """config/README.md: every config key of the schema with its type, default, bounds and meaning."""
+    schema = _schema()
+    lines = [
+        "# Configuration",
+        "",
+        "Every key a run config may set, generated from `workflow/schemas/config.schema.yaml` (the one",
+        "source: regenerate this file with `python -m theory config-doc > config/README.md`; a test",
+        "checks that it is current). Unset keys take their defaults; a bad value stops every command",
+        "and the workflow with one line naming the key. Presets: `smoke.yaml` (seconds; the README's",
+        "first command and CI), `stats2.yaml` (the seed's Stats-2 run).",
+        "",
+        "| key | type | default | bounds | meaning |",
+        "|---|---|---|---|---|",
+        *_rows(schema),
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,6 +1,7 @@
 """Every file name of a run: the package owns them, the rules and the commands ask (legend-simflow style).
 
     <root>/<run>/config.yaml                   the validated config every job reads
+    <root>/<run>/warmup.json                   Numba kernels compiled once (cache folder, seconds)
     <root>/<run>/events/{p,n}.h5               generated (or copied) events
     <root>/<run>/tables/kernel.h5              the cached kernel (workflow stage 2)
     <root>/<run>/fits/chunk_<k>.h5             one file per fit job
@@ -19,11 +20,27 @@ patterns.
 
 import pathlib
 
+REPOSITORY = pathlib.Path(__file__).resolve().parents[2]
+"""The checkout the package runs from (its data/, config/ and profiles/ sit beside theory/)."""
+REFDATA_DIRS = (REPOSITORY.parent / "shared" / "refdata", REPOSITORY / "data" / "refdata")
+"""Where published reference tables are looked up: ../shared/refdata first, then the copy in data/refdata."""
+
+PROFILES = REPOSITORY / "profiles"
+"""The shipped Snakemake profiles, one folder each (``python -m theory profiles install``)."""
+
 DEFAULT_ROOT = "results"
 POSTERIOR_PLOTS = ("bands", "pulls", "loss")
 """Plots of ``theory plot`` (``theory.pipeline.plots``)."""
 GANTT_PLOT = "timing"
 """The fit jobs' Gantt chart (``theory.pipeline.report``)."""
+
+
+def refdata(name):
+    """A reference file (``data/refdata/<name>``, or ../shared/refdata's); FileNotFoundError names both."""
+    for folder in REFDATA_DIRS:
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(f"reference file {name} is in neither {' nor '.join(map(str, REFDATA_DIRS))}")
 
 
 class RunPaths:
@@ -45,6 +62,10 @@ class RunPaths:
 
     def events(self, target):
         return self.dir / "events" / f"{target}.h5"
+
+    @property
+    def warmup(self):
+        return self.dir / "warmup.json"
 
     @property
     def kernel(self):

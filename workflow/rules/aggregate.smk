@@ -31,7 +31,15 @@ rule plot_posterior:
         config=PATHS.config,
         posterior=PATHS.posterior,
     output:
-        **{name: PATHS.plot(name) for name in POSTERIOR_PLOTS},
+        **{
+            name: report(
+                PATHS.plot(name),
+                caption=f"../report/{name}.rst",
+                category="Posterior",
+                labels={"figure": name},
+            )
+            for name in POSTERIOR_PLOTS
+        },
     log:
         PATHS.log("plot_posterior"),
     benchmark:
@@ -80,8 +88,18 @@ rule report:
         timing=PATHS.timing,
         plots=[PATHS.plot(name) for name in POSTERIOR_PLOTS],
     output:
-        html=PATHS.report,
-        gantt=PATHS.plot(GANTT_PLOT),
+        html=report(
+            PATHS.report,
+            caption="../report/summary.rst",
+            category="Summary",
+            labels={"page": "run"},
+        ),
+        gantt=report(
+            PATHS.plot(GANTT_PLOT),
+            caption="../report/timing.rst",
+            category="Timing",
+            labels={"figure": "fit jobs"},
+        ),
     log:
         PATHS.log("report"),
     benchmark:

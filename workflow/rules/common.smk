@@ -8,7 +8,13 @@ from pathlib import Path
 from theory.inference.run import RunSettings
 from theory.kernels.backends import BACKENDS
 from theory.pipeline.config import ConfigError, validate as _validate
-from theory.pipeline.paths import DEFAULT_ROOT, GANTT_PLOT, POSTERIOR_PLOTS, RunPaths
+from theory.pipeline.paths import (
+    DEFAULT_ROOT,
+    GANTT_PLOT,
+    POSTERIOR_PLOTS,
+    RunPaths,
+    refdata,
+)
 from theory.pipeline.plan import CLUSTERS
 from theory.qcd.evolution import ORDERS
 from theory.qcd.flavours import TARGETS
@@ -56,9 +62,10 @@ def fit_chunks():
 
 
 def event_inputs(wildcards):
-    """The resolved config and the two event samples (generated unless files are configured)."""
+    """The resolved config, the Numba warm-up and the two event samples (generated unless files are
+    configured)."""
     files = SETTINGS.events.files
-    inputs = {"config": PATHS.config}
+    inputs = {"config": PATHS.config, "warmup": PATHS.warmup}
     for target in TARGETS:
         inputs[target] = files.get(target) or PATHS.events(target)
     return inputs

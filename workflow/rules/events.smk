@@ -24,6 +24,7 @@ rule generate_events:
     """Exact sampling of one target's events from the truth. Wildcards: target (TARGETS)."""
     input:
         config=PATHS.config,
+        warmup=PATHS.warmup,
     output:
         events=PATHS.events("{target}"),
     log:

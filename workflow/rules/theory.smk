@@ -4,6 +4,8 @@
 rule evolve_lha:
     """Evolve the Les Houches toy input to mu^2 = 1e4 GeV^2 with the benchmark's iterated-exact
     solution. Wildcards: order (ORDERS), scheme (SCHEMES)."""
+    input:
+        warmup=PATHS.warmup,
     output:
         table=PATHS.lha_table("{order}", "{scheme}"),
     log:
@@ -31,7 +33,7 @@ rule compare_lha:
             order=config["lha"]["orders"],
             scheme=config["lha"]["schemes"],
         ),
-        reference=os.path.join(workflow.basedir, "data/refdata/lha_evolution.json"),
+        reference=refdata("lha_evolution.json"),
     output:
         check=PATHS.lha_check,
     log:
@@ -51,6 +53,8 @@ rule compare_lha:
 
 rule structure_functions:
     """F2 and FL on the config's x grid at one Q^2. Wildcards: target (TARGETS)."""
+    input:
+        warmup=PATHS.warmup,
     output:
         table=PATHS.sf_table("{target}"),
     log:

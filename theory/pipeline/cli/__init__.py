@@ -4,10 +4,12 @@ One table (``COMMANDS``) names every command, its help, its options and what run
 
 evolve     PDFs at Q^2 as the Les Houches benchmark's combinations, and alpha_s.
 sf         F2 and FL at Q^2 (mu_R = mu_F = Q) for a proton or neutron target.
-generate, tables, fit, aggregate, plot, report, lhapdf
+warmup, generate, tables, fit, aggregate, plot, report, lhapdf
            the workflow's stages for a run config (what the Snakemake rules call).
 plan       projected wall hours and node-hours per cluster and backend.
 bench      the backends' speed, memory, thread scaling and the machine's ceiling.
+profiles   install the shipped Snakemake profiles where Snakemake finds them.
+config-doc every config key from the schema (config/README.md).
 
 Bad arguments, configs or event files give one line on stderr and exit code 2.
 """
@@ -55,6 +57,13 @@ COMMANDS = (
         commands.report,
         True,
     ),
+    Command(
+        "warmup",
+        "compile the run's Numba kernels once, before the fan-out",
+        arguments.stage_options,
+        commands.warmup,
+        True,
+    ),  # fmt: skip
     Command("fit", "fit one chunk of bootstrap replicas", arguments.fit_options, commands.fit, True),
     Command(
         "aggregate",
@@ -67,6 +76,18 @@ COMMANDS = (
     Command("plan", "project wall hours and node-hours per cluster and backend", arguments.plan_options, commands.plan),
     Command(
         "bench", "the seed's benchmark tables for every backend, side by side", arguments.bench_options, commands.bench
+    ),
+    Command(
+        "profiles",
+        "install the shipped Snakemake profiles (snakemake --profile slurm)",
+        arguments.profiles_options,
+        commands.profiles,
+    ),
+    Command(
+        "config-doc",
+        "print the config reference (config/README.md) from the schema",
+        arguments.no_options,
+        commands.config_doc,
     ),
 )
 BY_NAME = {c.name: c for c in COMMANDS}

@@ -62,6 +62,17 @@ nonnegative_int = int_at_least(0)
 positive_int = int_at_least(1)
 
 
+def profiles_options(sub):
+    sub.add_argument("action", choices=("install",), help="install: copy profiles/<name> where Snakemake finds them")
+    sub.add_argument("name", nargs="*", help="profiles to install (default: all shipped)")
+    sub.add_argument("--dest", help="target folder (default: $XDG_CONFIG_HOME/snakemake or ~/.config/snakemake)")
+    sub.add_argument("--force", action="store_true", help="replace an installed profile with other contents")
+
+
+def no_options(sub):
+    """A command without options."""
+
+
 def theory_options(sub, mode_default):
     """--order, --scheme, --mode."""
     sub.add_argument("--order", choices=tuple(ORDERS), default="nlo", help="perturbative order (default nlo)")
@@ -103,8 +114,14 @@ def fit_options(sub):
 
 
 def plan_options(sub):
-    sub.add_argument("--config", required=True, help="run configuration (YAML)")
-    sub.add_argument("--cluster", choices=tuple(CLUSTERS), required=True)
+    """--config and --cluster are needed unless --seed-table is given (checked by the command)."""
+    sub.add_argument("--config", help="run configuration (YAML); needed unless --seed-table")
+    sub.add_argument("--cluster", choices=tuple(CLUSTERS), help="cluster profile; needed unless --seed-table")
+    sub.add_argument(
+        "--seed-table",
+        action="store_true",
+        help="reproduce the seed talk's projected table (data/refdata/seed_projection.json) and state the model",
+    )
     sub.add_argument("--nodes", type=positive_int, help="nodes (default: 2 tinkercliffs, 1 otherwise)")
     sub.add_argument("--bench", help="bench JSON (python -m theory bench --json FILE) for times per evaluation")
     sub.add_argument(

@@ -72,6 +72,26 @@ def _emit(args, result, columns):
     return 0
 
 
+def profiles(args):
+    """profiles install: the shipped Snakemake profiles into the user's Snakemake folder."""
+    from theory.pipeline import profiles as shipped
+
+    try:
+        for name, target, what in shipped.install(args.name, args.dest, args.force):
+            print(f"{name}: {what} in {target}")
+    except (ValueError, FileExistsError, OSError) as err:
+        raise UsageError(str(err)) from None
+    return 0
+
+
+def config_doc(args):
+    """The config reference (config/README.md) from the schema, on stdout."""
+    from theory.pipeline.config import schema_markdown
+
+    sys.stdout.write(schema_markdown())
+    return 0
+
+
 # --- tools: benchmark and planner ----------------------------------------------------------------
 
 
@@ -90,11 +110,39 @@ def bench(args):
     return 0
 
 
+def seed_table(args):
+    """plan --seed-table: the seed's projected table beside the model's, and the model stated."""
+    from theory.pipeline import plan as planner
+    from theory.pipeline.paths import refdata
+
+    try:
+        path = refdata(planner.SEED_FILE)
+    except FileNotFoundError as err:
+        raise UsageError(str(err)) from None
+    try:
+        with open(path) as handle:
+            result = planner.seed_table(json.load(handle))
+    except (OSError, KeyError, TypeError, ValueError) as err:
+        raise UsageError(f"{path}: not the seed's projection ({err})") from None
+    result = {"command": "plan", "mode": "seed-table", "file": str(path), **result}
+    print(planner.format_seed_table(result))
+    if args.json:
+        try:
+            write_json(args.json, result)
+        except OSError as err:
+            raise UsageError(f"--json {args.json}: cannot write ({err.strerror or err})") from None
+    return 0
+
+
 def plan(args):
     from theory.inference.run import ConfigError, RunSettings
     from theory.pipeline import config as cfg
     from theory.pipeline import plan as planner
 
+    if args.seed_table:
+        return seed_table(args)
+    if not (args.config and args.cluster):
+        raise UsageError("give --config and --cluster, or --seed-table")
     try:
         settings = RunSettings.from_config(cfg.load(args.config))
     except ConfigError as err:
@@ -141,6 +189,16 @@ def _samples(run, paths):
     from theory.qcd.flavours import TARGETS
 
     return run_samples(run, {t: paths.events(t) for t in TARGETS})
+
+
+def warmup(args):
+    """Compile the run's Numba kernels once, serially, then write the stamp the fan-out waits for."""
+    from theory.pipeline.warmup import cache_dir, warm_up
+
+    run, paths = stage(args)
+    seconds = warm_up(run, log=log)
+    write_json(paths.warmup, {"numba_cache_dir": cache_dir(), "seconds": seconds})
+    return 0
 
 
 def generate(args):
