@@ -122,3 +122,47 @@ def test_plan_seed_table_without_the_file(tmp_path, monkeypatch, capsys):
     assert main(["plan", "--seed-table"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "reference file seed_projection.json is in neither" in err
+
+
+def _timing(path, jobs):
+    from theory.atomic import write_hdf5
+    from theory.inference.posterior import _timing as write_jobs
+
+    with write_hdf5(path) as f:
+        write_jobs(f, jobs)
+
+
+def test_achieved_efficiency_from_timing(tmp_path, capsys):
+    """Busy slot-seconds over slots x wall, from timing.h5 (read as one pandas DataFrame)."""
+    from theory.inference.posterior import timing_frame
+    from theory.pipeline.plan import achieved
+
+    job = {"host": "n1", "backend": "cached-cpu", "threads": 1, "replicas": 5, "evaluations": 200, "cpu_s": 9.0}
+    jobs = [{**job, "chunk": 0, "wall_s": 10.0, "start": 100.0, "end": 110.0},
+            {**job, "chunk": 1, "wall_s": 6.0, "start": 102.0, "end": 108.0}]  # fmt: skip
+    path = tmp_path / "timing.h5"
+    _timing(path, jobs)
+    frame = timing_frame(path)
+    assert list(frame["host"]) == ["n1", "n1"] and frame["wall_s"].sum() == 16.0
+    two = achieved(path, 2, min_job_seconds=60.0)
+    assert two["span_s"] == 10.0 and two["efficiency"] == pytest.approx(16.0 / 20.0)
+    assert achieved(path, 4)["efficiency"] == pytest.approx(16.0 / 40.0)
+    assert two["seconds_per_replica"] == pytest.approx(1.6) and two["suggested_chunk_size"] == 38  # 60 s / 1.6 s
+    assert main(["plan", "--achieved", str(path), "--slots", "2", "--json", str(tmp_path / "a.json")]) == 0
+    assert "parallel efficiency 80.0%" in capsys.readouterr().out
+    assert json.loads((tmp_path / "a.json").read_text())["jobs"] == 2
+    assert main(["plan", "--achieved", str(path)]) == 2
+    assert "--slots" in capsys.readouterr().err
+    assert main(["plan", "--achieved", str(tmp_path / "missing.h5"), "--slots", "2"]) == 2
+
+
+def test_projection_table_is_a_dataframe():
+    from theory.pipeline.plan import format_table, table
+
+    fit = RunSettings.from_config(validate({"fit": {"replicas": 2560, "chunk_size": 128}})).fit
+    result = plan(fit, "tinkercliffs", {"numba-cpu": {"seconds": 0.1, "threads": 16}}, 40, nodes=2)
+    frame = table(result)
+    assert list(frame.columns)[:3] == ["backend", "s/eval", "eval/rep"] and frame["jobs"].iloc[0] == 21
+    text = format_table(result)
+    assert "numba-cpu" in text and "best chunk" in text
+    assert "no backend" in format_table(plan(fit, "tinkercliffs", {"cached-cuda": {"seconds": 0.01}}, 40))

@@ -154,6 +154,18 @@ def _timing(f, jobs):
     f.create_dataset("jobs", data=table)
 
 
+def timing_frame(timing_file):
+    """timing.h5's ``jobs`` as one pandas DataFrame (strings decoded), one row per fit job."""
+    import h5py
+    import pandas as pd
+
+    with h5py.File(timing_file, "r") as f:
+        frame = pd.DataFrame(f["jobs"][...])
+    for name in ("host", "backend"):
+        frame[name] = frame[name].str.decode("utf-8")
+    return frame
+
+
 def closure(posterior_file, combos=("u_plus", "d_plus"), x_range=(0.01, 0.7)):
     """Fractions of (combination, scale, x) points in x_range where the truth lies inside the
     68% and the 95% bands: {"68": f68, "95": f95, "points": n} (the closure test of issue 5)."""

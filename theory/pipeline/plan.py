@@ -87,17 +87,67 @@ def plan(fit, cluster, times, evaluations, nodes=None, efficiency=0.9, jobs_per_
             "chunk_size": chunk, "rows": rows}  # fmt: skip
 
 
+TABLE_COLUMNS = {
+    "backend": "backend", "seconds_per_evaluation": "s/eval", "evaluations_per_replica": "eval/rep", "jobs": "jobs",
+    "slots": "slots", "wall_hours": "wall h", "node_hours": "node-h", "gpu_hours": "GPU-h",
+    "suggested_chunk_size": "best chunk", "wall_hours_at_suggested": "wall h there",
+}  # fmt: skip
+
+
+def table(result):
+    """The projection's rows as a pandas DataFrame (the columns of ``TABLE_COLUMNS``)."""
+    import pandas as pd
+
+    return pd.DataFrame(result["rows"], columns=list(TABLE_COLUMNS)).rename(columns=TABLE_COLUMNS)
+
+
 def format_table(result):
-    lines = [f"# {result['cluster']} ({result['description']}), {result['nodes']} node(s), {result['fits']} fits "
-             f"in chunks of {result['chunk_size']}",  # fmt: skip
-             f"{'backend':28s} {'s/eval':>10s} {'eval/rep':>8s} {'jobs':>5s} {'slots':>6s} {'wall h':>9s} "
-             f"{'node-h':>9s} {'GPU-h':>8s} {'best chunk':>10s} {'wall h there':>12s}"]  # fmt: skip
-    for r in result["rows"]:
-        head = f"{r['backend']:28s} {r['seconds_per_evaluation']:10.4g} {r['evaluations_per_replica']:8.1f} "
-        mid = f"{r['jobs']:5d} {r['slots']:6d} {r['wall_hours']:9.3f} {r['node_hours']:9.3f} {r['gpu_hours']:8.3f} "
-        tail = f"{r['suggested_chunk_size']:10d} {r['wall_hours_at_suggested']:12.4f}"
-        lines.append(head + mid + tail)
-    return "\n".join(lines)
+    head = (f"# {result['cluster']} ({result['description']}), {result['nodes']} node(s), {result['fits']} fits "
+            f"in chunks of {result['chunk_size']}")  # fmt: skip
+    if not result["rows"]:
+        return head + "\n(no backend of these times runs on this cluster)"
+    formats = {"s/eval": "{:.4g}".format, "eval/rep": "{:.1f}".format, "wall h": "{:.3f}".format,
+               "node-h": "{:.3f}".format, "GPU-h": "{:.3f}".format, "wall h there": "{:.4f}".format}  # fmt: skip
+    return head + "\n" + table(result).to_string(index=False, formatters=formats)
+
+
+def achieved(timing_file, slots, min_job_seconds=600.0):
+    """What a run achieved, from its timing.h5: the fit jobs' busy slot-seconds over slots x wall
+    (the parallel efficiency of all workers together, the seed's "Parallel Efficiency" figure),
+    and the chunk size that makes every job last at least ``min_job_seconds`` (scheduler
+    overhead stays small), from the measured seconds per replica.
+
+    Returns {jobs, replicas, slots, span_s, busy_s, efficiency, seconds_per_replica,
+    seconds_per_evaluation, suggested_chunk_size, min_job_seconds, queue_wait}.
+    """
+    import math
+
+    from theory.inference.posterior import timing_frame
+
+    jobs = timing_frame(timing_file)
+    span = float(jobs["end_epoch"].max() - jobs["start_epoch"].min())
+    busy = float(jobs["wall_s"].sum())
+    per_replica = busy / float(jobs["replicas"].sum())
+    return {
+        "jobs": len(jobs), "replicas": int(jobs["replicas"].sum()), "slots": int(slots), "span_s": span,
+        "busy_s": busy, "efficiency": busy / (slots * span) if span > 0 else float("nan"),
+        "seconds_per_replica": per_replica,
+        "seconds_per_evaluation": busy / float(jobs["evaluations"].sum()),
+        "suggested_chunk_size": max(1, math.ceil(min_job_seconds / per_replica)), "min_job_seconds": min_job_seconds,
+        "queue_wait": "not recorded (timing.h5 has the jobs' start and end, not their submission)",
+    }  # fmt: skip
+
+
+def format_achieved(result):
+    return "\n".join([
+        f"# achieved: {result['jobs']} fit jobs, {result['replicas']} fits on {result['slots']} slot(s)",
+        f"span {result['span_s']:.1f} s, busy {result['busy_s']:.1f} slot-s: parallel efficiency "
+        f"{result['efficiency']:.1%}",
+        f"{result['seconds_per_replica']:.3f} s per fit, {1e3 * result['seconds_per_evaluation']:.3f} ms per "
+        f"evaluation (end to end, optimiser included)",
+        f"chunks of >= {result['suggested_chunk_size']} replicas keep every job >= {result['min_job_seconds']:.0f} s",
+        f"queue wait: {result['queue_wait']}",
+    ])  # fmt: skip
 
 
 def pilot_evaluations(posterior_file):

@@ -122,6 +122,11 @@ def plan_options(sub):
         action="store_true",
         help="reproduce the seed talk's projected table (data/refdata/seed_projection.json) and state the model",
     )
+    sub.add_argument("--achieved", metavar="TIMING", help="timing.h5 of a finished run: its parallel efficiency")
+    sub.add_argument("--slots", type=positive_int, help="with --achieved: the job slots the run had (e.g. cores)")
+    sub.add_argument(
+        "--min-job-minutes", type=number, default=10.0, help="with --achieved: shortest job worth a slot (default 10)"
+    )
     sub.add_argument("--nodes", type=positive_int, help="nodes (default: 2 tinkercliffs, 1 otherwise)")
     sub.add_argument("--bench", help="bench JSON (python -m theory bench --json FILE) for times per evaluation")
     sub.add_argument(

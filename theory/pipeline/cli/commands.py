@@ -134,6 +134,22 @@ def seed_table(args):
     return 0
 
 
+def achieved(args):
+    """plan --achieved timing.h5 --slots N: the run's parallel efficiency and a chunk-size suggestion."""
+    from theory.pipeline import plan as planner
+
+    if not args.slots:
+        raise UsageError("--achieved needs --slots N (the job slots the run had, e.g. its cores)")
+    try:
+        result = planner.achieved(args.achieved, args.slots, 60.0 * args.min_job_minutes)
+    except (OSError, KeyError, ValueError) as err:
+        raise UsageError(f"--achieved {args.achieved}: not a timing.h5 ({err})") from None
+    print(planner.format_achieved(result))
+    if args.json:
+        write_json(args.json, result)
+    return 0
+
+
 def plan(args):
     from theory.inference.run import ConfigError, RunSettings
     from theory.pipeline import config as cfg
@@ -141,8 +157,10 @@ def plan(args):
 
     if args.seed_table:
         return seed_table(args)
+    if args.achieved:
+        return achieved(args)
     if not (args.config and args.cluster):
-        raise UsageError("give --config and --cluster, or --seed-table")
+        raise UsageError("give --config and --cluster, or --seed-table, or --achieved TIMING --slots N")
     try:
         settings = RunSettings.from_config(cfg.load(args.config))
     except ConfigError as err:
