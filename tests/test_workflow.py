@@ -175,7 +175,7 @@ def test_smoke_workflow_through_slurm(tmp_path):
         assert len(f["jobs"]) == 3
     assert (tmp_path / "results/smoke/report.html").is_file()
     submitted = re.findall(r"SLURM jobid (\d+)", proc.stdout + proc.stderr)
-    assert len(submitted) >= 12, "the jobs did not go through Slurm"  # theory 6, events 2, tables 1, fits 3
+    assert len(submitted) >= 13, "the jobs did not go through Slurm"  # warm-up 1, theory 6, events 2, tables 1, fits 3
 
 
 def test_profile_by_name_after_install(tmp_path):
