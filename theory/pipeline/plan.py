@@ -120,8 +120,6 @@ def achieved(timing_file, slots, min_job_seconds=600.0):
     Returns {jobs, replicas, slots, span_s, busy_s, efficiency, seconds_per_replica,
     seconds_per_evaluation, suggested_chunk_size, min_job_seconds, queue_wait}.
     """
-    import math
-
     from theory.inference.posterior import timing_frame
 
     jobs = timing_frame(timing_file)

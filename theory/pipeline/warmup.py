@@ -33,19 +33,24 @@ def warm_up(run, log=print):
         seconds[name] = time.perf_counter() - t0
         log(f"warmup: {name} in {seconds[name]:.2f} s")
 
-    xq, qq, wq = run.quadrature
+    xq, qq, _ = run.quadrature
     take = np.linspace(0, len(xq) - 1, 16).astype(int)
     samples = _samples(run, xq[take], qq[take])
     step("event density (numba-cpu)", lambda: cross_sections(run, xq[take], qq[take], 0, run.truth, run.tables))
     problem = run.problem(samples)
     thetas = np.repeat(run.start()[None], 9, axis=0)
-    backend = run.fit.backend
-    if not BACKENDS[backend].gpu:
-        options = {"kernel": CachedKernel(problem)} if BACKENDS[backend].cached else {}
-        be = make_backend(backend, problem, **options)
-        step(f"{backend} loss and gradient", lambda: (be.loss_and_grad(thetas[:1]), be.loss_and_grad(thetas)))
-    if BACKENDS[backend].cached:
-        step("kernel and factors", lambda: CachedKernel(problem).factors())
+    backend = BACKENDS[run.fit.backend]
+    options = {}
+
+    def kernel():
+        options["kernel"] = CachedKernel(problem)
+        options["kernel"].factors()
+
+    if backend.cached:
+        step("kernel and factors", kernel)
+    if not backend.gpu:
+        be = make_backend(backend.name, problem, **options)
+        step(f"{backend.name} loss and gradient", lambda: (be.loss_and_grad(thetas[:1]), be.loss_and_grad(thetas)))
     step("bands (evolution operators)", lambda: run.setup.operators(run.contour.N, run.settings.theory.mu0_2 * 2))
     for mode in ("iterated-exact", "truncated"):
         setup = EvolutionSetup(run.settings.theory.order, mode, run.settings.theory.scheme)
