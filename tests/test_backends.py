@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from theory.kernels.backends import BACKENDS, Problem, make_backend
-from theory.pdfs.stats2 import NAMES, Stats2
+from theory.pdfs.stats2 import FREE, NAMES, Stats2
 from theory.qcd.evolution import EvolutionSetup
 from theory.qcd.mellin import Contour
 
@@ -183,13 +183,13 @@ def test_cached_kernel_factors_are_exact_and_small():
     from theory.pipeline.bench import sample_events
 
     x, Q2, tg = sample_events(2000, seed=9)
-    pb = Problem(EvolutionSetup("nlo", "truncated", "vfns"), Contour(), Stats2(), x, Q2, tg)
+    pb = Problem(EvolutionSetup("nlo", "truncated", "vfns"), Contour(), Stats2(free=FREE), x, Q2, tg)
     kernel = CachedKernel(pb)
     for (A, W), K in zip(kernel.factors(), kernel.blocks, strict=True):
         assert A.shape[1] < K.shape[1] / 2
         res = np.linalg.norm(A @ W - K, axis=1) / np.linalg.norm(K, axis=1)
         assert res.max() < 1e-12
-    thetas = Stats2().truth * (1.0 + 0.03 * np.random.default_rng(3).standard_normal((5, 5)))
+    thetas = Stats2(free=FREE).truth * (1.0 + 0.03 * np.random.default_rng(3).standard_normal((5, 5)))
     got = make_backend("cached-cpu", pb, kernel=kernel).cross_sections(thetas)
     want = make_backend("numba-cpu", pb).cross_sections(thetas)
     assert np.max(np.abs(got / want - 1.0)) < 1e-11

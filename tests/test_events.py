@@ -21,12 +21,22 @@ def sample(theory):
 
 
 def test_generation_is_seeded_and_inside_the_cuts(theory, sample):
-    assert len(sample) == 4000
+    assert abs(len(sample) - 4000) < 5 * np.sqrt(4000)
     assert theory.cuts.inside(sample.x, sample.Q2, theory.sqrt_s**2).all()
     again = generate(theory, 200, "p", theory.truth, seed=7)
     assert np.array_equal(again.x, generate(theory, 200, "p", theory.truth, seed=7).x)
     assert not np.array_equal(again.x, generate(theory, 200, "p", theory.truth, seed=8).x)
-    assert sample.lumi_nb == pytest.approx(4000 / sample.meta["sigma_nb"])
+    assert sample.meta["lumi_true_nb"] == pytest.approx(4000 / sample.meta["sigma_nb"])
+    assert sample.lumi_nb == sample.meta["lumi_true_nb"]  # no luminosity uncertainty asked for
+
+
+def test_counts_are_poisson_and_the_measured_luminosity_scatters(theory):
+    """100 pseudo-data sets of 30 expected events: counts Poisson(30), measured lumi N(L, 5% L)."""
+    draws = [generate(theory, 30, "n", theory.truth, seed=s, lumi_uncertainty=0.05) for s in range(100)]
+    n = np.array([len(d) for d in draws])
+    assert abs(n.mean() - 30) < 5 * np.sqrt(30 / 100) and 0.6 < n.var() / 30 < 1.5
+    z = np.array([(d.lumi_nb / d.meta["lumi_true_nb"] - 1) / 0.05 for d in draws])
+    assert abs(z.mean()) < 0.5 and 0.7 < z.std() < 1.3
 
 
 def test_events_follow_the_cross_section(theory, sample):

@@ -34,7 +34,8 @@ def test_jacobian_against_finite_differences(free):
 
 
 def test_free_and_fixed_bookkeeping():
-    p = Stats2(fixed={"uv_b": 3.5})
+    assert Stats2().names == NAMES  # all nine free by default
+    p = Stats2(free=FREE, fixed={"uv_b": 3.5})
     assert p.names == FREE and p.n_params == 5
     full = p.full(p.truth)
     assert full[NAMES.index("uv_b")] == 3.5 and full[NAMES.index("g_a")] == TRUTH[NAMES.index("g_a")]

@@ -43,7 +43,11 @@ def test_generate_fit_aggregate_plot(config, tmp_path, capsys):
     [
         ({"fit": {"replicas": 0}}, "key 'fit.replicas'"),
         ({"cuts": {"q2_min": 1.0}}, "key 'cuts.q2_min'"),
-        ({"fit": {"start": {"uv_b": 3.0}}}, "key 'fit.start.uv_b'"),
+        ({"parametrisation": {"free": ["uv_a"]}, "fit": {"start": {"uv_b": 3.0}}}, "key 'fit.start.uv_b'"),
+        (
+            {"parametrisation": {"free": ["uv_a"], "priors": {"g_a": {"mean": -1, "sigma": 0.1}}}},
+            "key 'parametrisation.priors.g_a'",
+        ),
         ({"truth": {"gluon": 1.0}}, "gluon"),
         ({"parametrisation": {"free": ["g_c"]}}, "key 'parametrisation.free.0'"),
         ({"parametrisation": {"bounds": {"g_a": [-2.0, 0.0]}}}, "bounds of g_a"),

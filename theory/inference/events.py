@@ -4,12 +4,19 @@ Generation (per target, seeded): accept-reject in (u, v) = (ln x, ln Q^2) over t
 the cut region, with density f = x Q^2 d2sigma/dx dQ^2 of the truth parameters. The envelope is
 1.5 times the largest f on the quadrature grid; should any candidate ever exceed it, the
 envelope is raised and the sample restarts from the same seed, so the result is an exact draw
-from the normalised cross section inside the cuts. The luminosity is set so the expected count
-equals the sample size: lumi_t = n_t / sigma_t(truth).
+from the normalised cross section inside the cuts.
+
+Pseudo-data fluctuate as data do: the configured count is the expected one, mu_t, which fixes
+the true luminosity L_t = mu_t / sigma_t(truth); the sample's size is N_t ~ Poisson(mu_t), and its
+"measured" luminosity, the one a fit uses, is L_t (1 + delta_t z_t), z_t ~ N(0, 1), with delta_t
+the configured relative uncertainty (the auxiliary measurement the fit's luminosity nuisance
+constrains, ``theory.inference.likelihood``). All from the target's seeded stream.
 
 Files (``events/{p,n}.h5``): datasets ``x``, ``Q2`` (float64) and attributes ``target``, ``n``,
-``seed``, ``sqrt_s``, ``lumi_nb``, ``sigma_nb``, ``cuts``, ``truth``, ``theory`` (JSON) and the
-provenance stamp (``versions``, ``created``, ``git_commit``; ``theory.provenance``).
+``seed``, ``sqrt_s``, ``lumi_nb`` (measured), ``lumi_rel_unc``, ``sigma_nb``, ``cuts``,
+``theory`` (JSON) and the provenance stamp (``versions``, ``created``, ``git_commit``;
+``theory.provenance``); the generator's truth in ``truth`` (JSON parameters), ``expected_n`` and
+``lumi_true_nb``, recorded for closure tests and never read by a fit.
 ``load_events`` also reads CSV files with ``x`` and ``Q2`` columns.
 """
 
@@ -63,12 +70,12 @@ def cross_sections(theory, x, Q2, target, theta, tables=None):
     return make_backend("numba-cpu", density_problem(theory, x, Q2, target, tables)).cross_sections(theta)[0]
 
 
-def generate(theory, n, target, theta, seed, batch=None, log=None):
-    """Draw ``n`` events for ``target`` ("p"/"n") from the cross section at ``theta``.
+def generate(theory, expected, target, theta, seed, lumi_uncertainty=0.0, batch=None, log=None):
+    """Draw a pseudo-data sample of ``expected`` events on average for ``target`` ("p"/"n").
 
     ``theory`` is a ``theory.inference.run.Run`` (setup, contour, truth_param, cuts, sqrt_s,
-    quadrature); ``theta`` holds all nine stats2 parameters. Returns an EventSample with
-    lumi_nb = n / sigma(theta).
+    quadrature); ``theta`` holds all nine stats2 parameters. The count is Poisson(expected), the
+    returned EventSample's lumi_nb the measured luminosity (true one times 1 + delta z).
     """
     code = TARGETS.index(target)
     s = theory.sqrt_s**2
@@ -81,9 +88,14 @@ def generate(theory, n, target, theta, seed, batch=None, log=None):
     x_lo, x_hi = cuts.x_range(s)
     u_lo, u_hi = np.log(x_lo), np.log(x_hi)
     v_lo, v_hi = np.log(cuts.q2_min), np.log(cuts.y_max * x_hi * s)
-    batch = batch or max(1000, 4 * n)
+    batch = batch or max(1000, int(4 * expected))
     while True:
         rng = np.random.default_rng(np.random.SeedSequence([seed, STREAM + code]))
+        n = int(rng.poisson(expected))
+        lumi_true = expected / sigma
+        lumi_measured = lumi_true * (1.0 + lumi_uncertainty * rng.standard_normal())
+        if n == 0:
+            raise ValueError(f"events {target}: drew 0 events of {expected:g} expected; raise events.{target}")
         xs, qs = [], []
         accepted = 0
         exceeded = 0.0
@@ -111,8 +123,9 @@ def generate(theory, n, target, theta, seed, batch=None, log=None):
             continue
         x = np.concatenate(xs)[:n]
         Q2 = np.concatenate(qs)[:n]
-        meta = {"seed": seed, "sigma_nb": sigma, "envelope": envelope}
-        return EventSample(target, x, Q2, lumi_nb=n / sigma, meta=meta)
+        meta = {"seed": seed, "sigma_nb": sigma, "envelope": envelope, "expected_n": float(expected),
+                "lumi_true_nb": lumi_true, "lumi_rel_unc": float(lumi_uncertainty)}  # fmt: skip
+        return EventSample(target, x, Q2, lumi_nb=lumi_measured, meta=meta)
 
 
 def save_events(path, sample, theory, theta):
@@ -126,6 +139,8 @@ def save_events(path, sample, theory, theta):
         f.attrs["sqrt_s"] = theory.sqrt_s
         f.attrs["lumi_nb"] = sample.lumi_nb
         f.attrs["sigma_nb"] = sample.meta.get("sigma_nb", float("nan"))
+        for key in ("expected_n", "lumi_true_nb", "lumi_rel_unc"):
+            f.attrs[key] = sample.meta.get(key, float("nan"))
         f.attrs["cuts"] = json.dumps(theory.cuts.as_dict())
         f.attrs["truth"] = json.dumps(dict(zip(theory.truth_param.names, map(float, theta), strict=True)))
         f.attrs["theory"] = json.dumps(theory.record())

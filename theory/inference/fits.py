@@ -1,17 +1,23 @@
-"""Bootstrap fits: L-BFGS-B per replica, chunk files, the shared kernel file.
+"""Bootstrap fits: one projected Gauss-Newton fit per replica, chunk files, the shared kernel file.
 
-Replica weights come from ``theory.inference.replicas`` (a replica depends on the run seed and its
-index only, never on chunking, backend or scheduling; replica 0 is the central fit). Each
-replica is fitted by L-BFGS-B with the analytic gradient within the parametrisation's bounds,
-from the config's start; a replica that does not converge is recorded with its status and
-message, never raised.
+Replica weights and luminosity centres come from ``theory.inference.replicas`` (a replica depends
+on the run seed, its index and the data sets' names only, never on chunking, backend or
+scheduling; replica 0 is the central fit). Each replica minimises its profiled loss
+(``theory.inference.likelihood``: extended likelihood, luminosity nuisances, priors) with
+``theory.inference.optimise.minimise`` from the config's start within the parametrisation's
+bounds; a replica that does not converge is recorded with its status and message, never raised.
+The replicas of a job run on the job's threads, one replica per thread with single-threaded
+BLAS: a replica's arithmetic is the same whatever else runs beside it.
 
 Chunk file ``fits/chunk_<k>.h5`` (written atomically): datasets ``replica`` (int64),
-``params`` [n, P], ``loss``, ``status`` (0 converged, 1 iteration limit, 2 abnormal, 3 error),
-``message`` (str), ``iterations``, ``evaluations``, ``wall_s``, ``cpu_s``; attributes
-``chunk``, ``chunk_size``, ``seed``, ``backend``, ``host``, ``threads``, ``names`` (JSON),
-``config`` (JSON), ``versions`` (JSON), ``created``, ``git_commit``, ``wall_s``, ``cpu_s``,
-``started_epoch``, ``finished_epoch`` (Unix seconds).
+``params`` [n, P], ``lumi`` [n, 2] (the luminosity nuisances, ``TARGETS`` order), ``loss``,
+``status`` (0 converged, 1 iteration limit, 2 line search failed, 3 error), ``message`` (str),
+``iterations``, ``evaluations`` (forward passes), ``jacobians`` (of them with the Jacobian),
+``unphysical`` (rejected trial points where some d2sigma <= 0), ``decrement`` (final Newton
+decrement), ``wall_s``, ``cpu_s``; attributes ``chunk``, ``chunk_size``, ``seed``, ``backend``,
+``host``, ``threads``, ``names`` (JSON), ``nuisances`` (JSON), ``config`` (JSON), ``versions``
+(JSON), ``created``, ``git_commit``, ``wall_s``, ``cpu_s``, ``started_epoch``,
+``finished_epoch`` (Unix seconds).
 """
 
 import json
@@ -21,38 +27,33 @@ import time
 import numpy as np
 
 from theory.atomic import write_hdf5
-from theory.inference.replicas import replica_weights
+from theory.inference.likelihood import Likelihood
+from theory.inference.optimise import minimise
+from theory.inference.replicas import lumi_centre, replica_weights
 from theory.inference.run import ConfigError
 from theory.provenance import stamp
 from theory.qcd.flavours import TARGETS
 
+NUISANCES = tuple(f"lumi_{t}" for t in TARGETS)
+"""Names of the luminosity nuisances lambda_t = L_t(true) / L_t(measured)."""
+INT_KEYS = ("status", "iterations", "evaluations", "jacobians", "unphysical")
+FLOAT_KEYS = ("loss", "decrement", "wall_s", "cpu_s")
 
-def fit_replica(backend, weights, start, bounds, max_iterations, tolerance):
-    """L-BFGS-B on one replica; returns a dict of the outcome (never raises on non-convergence)."""
-    from scipy.optimize import minimize
 
-    calls = [0]
+def replica_likelihood(run, backend, sizes, replica):
+    """The Likelihood of one replica: its Poisson weights, luminosity centres and the run's priors."""
+    deltas = run.lumi_deltas()
+    weights = replica_weights(run.seed, replica, sizes)
+    centres = [lumi_centre(run.seed, t, replica, d) for t, d in zip(TARGETS, deltas, strict=True)]
+    return Likelihood(backend, weights, centres, deltas, run.priors)
 
-    def fun(theta):
-        calls[0] += 1
-        L, g = backend.loss_and_grad(theta[None], weights[None])
-        if not np.isfinite(L[0]):
-            return 1e300, np.zeros_like(theta)
-        return float(L[0]), g[0]
 
-    t0, c0 = time.perf_counter(), time.process_time()
-    try:
-        res = minimize(fun, start, jac=True, method="L-BFGS-B", bounds=bounds,
-                       options={"maxiter": max_iterations, "gtol": tolerance, "ftol": 1e-13})  # fmt: skip
-        status = 0 if res.success else (1 if res.status == 1 else 2)
-        out = {"params": res.x, "loss": float(res.fun), "status": status, "message": str(res.message),
-               "iterations": int(res.nit)}  # fmt: skip
-    except Exception as err:  # a failed replica is recorded, the chunk goes on
-        out = {"params": np.full(len(start), np.nan), "loss": np.nan, "status": 3,
-               "message": f"{type(err).__name__}: {err}", "iterations": 0}  # fmt: skip
-    out["evaluations"] = calls[0]
+def fit_replica(likelihood, start, bounds, max_iterations, tolerance):
+    """Fit one replica; returns the optimiser's dict plus wall and CPU seconds (never raises)."""
+    t0, c0 = time.perf_counter(), time.thread_time()
+    out = minimise(likelihood, start, bounds, max_iterations, tolerance)
     out["wall_s"] = time.perf_counter() - t0
-    out["cpu_s"] = time.process_time() - c0
+    out["cpu_s"] = time.thread_time() - c0
     return out
 
 
@@ -63,9 +64,10 @@ def write_chunk(path, rows, attrs):
     with write_hdf5(path) as f:
         f.create_dataset("replica", data=np.array([r["replica"] for r in rows], dtype=np.int64))
         f.create_dataset("params", data=np.array([r["params"] for r in rows], dtype=float).reshape(len(rows), -1))
-        for key in ("loss", "wall_s", "cpu_s"):
+        f.create_dataset("lumi", data=np.array([r["lumi"] for r in rows], dtype=float).reshape(len(rows), -1))
+        for key in FLOAT_KEYS:
             f.create_dataset(key, data=np.array([r[key] for r in rows], dtype=float))
-        for key in ("status", "iterations", "evaluations"):
+        for key in INT_KEYS:
             f.create_dataset(key, data=np.array([r[key] for r in rows], dtype=np.int64))
         f.create_dataset("message", data=np.array([r["message"] for r in rows], dtype=object),
                          dtype=h5py.string_dtype())  # fmt: skip
@@ -93,7 +95,10 @@ def run_chunk(run, chunk, samples, out_path, log=print, tables=None):
 
     ``tables``: a kernel file from ``build_tables`` for the cached backends (else built here).
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     import numba
+    from threadpoolctl import threadpool_limits
 
     from theory.kernels.backends import BACKENDS, make_backend
 
@@ -112,20 +117,27 @@ def run_chunk(run, chunk, samples, out_path, log=print, tables=None):
     source = f"kernel from {tables}" if options else "built here"
     log(f"chunk {chunk}: backend {fit.backend} ready in {time.perf_counter() - t0:.2f} s ({source})")
     start = run.start()
-    bounds = [tuple(b) for b in run.param.bounds]
-    sizes = tuple(len(samples[t]) for t in TARGETS)
-    rows = []
+    bounds = np.array(run.param.bounds)
+    sizes = {t: len(samples[t]) for t in TARGETS}
     replicas = fit.chunk_replicas(chunk)
-    for done, b in enumerate(replicas, start=1):
-        w = replica_weights(run.seed, b, sizes)
-        row = fit_replica(backend, w, start, bounds, fit.max_iterations, fit.tolerance)
+    concurrent = BACKENDS[fit.backend].concurrent
+    workers = max(1, min(numba.get_num_threads(), len(replicas))) if concurrent else 1
+    backend.predictions(start)  # lazy set-up (factors, device arrays) once, before any threads
+
+    def one(b):
+        row = fit_replica(replica_likelihood(run, backend, sizes, b), start, bounds, fit.max_iterations, fit.tolerance)
         row["replica"] = b
-        rows.append(row)
-        elapsed = time.perf_counter() - t0
-        left = elapsed / done * (len(replicas) - done)
-        log(f"chunk {chunk}: replica {b} status {row['status']} loss {row['loss']:.6f} "
-            f"({row['iterations']} it, {row['evaluations']} ev, {row['wall_s']:.2f} s); "
-            f"{done}/{len(replicas)} done, ~{left:.0f} s left")  # fmt: skip
+        return row
+
+    rows = []
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        for done, row in enumerate(pool.map(one, replicas), start=1):
+            rows.append(row)
+            elapsed = time.perf_counter() - t0
+            left = elapsed / done * (len(replicas) - done)
+            log(f"chunk {chunk}: replica {row['replica']} status {row['status']} loss {row['loss']:.6f} "
+                f"({row['iterations']} it, {row['evaluations']} ev, {row['unphysical']} unphysical, "
+                f"{row['wall_s']:.2f} s); {done}/{len(replicas)} done, ~{left:.0f} s left")  # fmt: skip
     attrs = {
         "chunk": chunk,
         "chunk_size": fit.chunk_size,
@@ -134,6 +146,7 @@ def run_chunk(run, chunk, samples, out_path, log=print, tables=None):
         "host": socket.gethostname(),
         "threads": numba.get_num_threads(),
         "names": json.dumps(list(run.param.names)),
+        "nuisances": json.dumps(list(NUISANCES)),
         "config": json.dumps(run.config),
         "wall_s": time.perf_counter() - t0,
         "cpu_s": time.process_time() - c0,

@@ -1,14 +1,17 @@
 """Merge fit chunks into the posterior: replicas, summary, PDF bands, timing and provenance.
 
 ``posterior.h5``:
-    /replicas/{index, params [n, P], params_full [n, 9], loss, status, iterations, evaluations,
-               message}            bootstrap replicas 1..R in index order
-    /central/{params, params_full, loss, status}     replica 0 (unweighted events)
+    /replicas/{index, params [n, P], params_full [n, 9], lumi [n, 2], loss, status, iterations,
+               evaluations, jacobians, unphysical, message}   bootstrap replicas 1..R in index order
+    /central/{params, params_full, lumi, loss, status}     replica 0 (unweighted events)
     /summary/{mean [P], covariance [P, P], std [P]}  over converged replicas (status 0)
+    /summary/{lumi_mean [2], lumi_std [2]}           the luminosity nuisances likewise
     /bands/x [n_x], /bands/q2 [n_q2], /bands/levels [5] (0.025, 0.16, 0.5, 0.84, 0.975)
     /bands/<combination>/quantiles [n_q2, 5, n_x]    x times the PDF combination
-    /bands/<combination>/central [n_q2, n_x], /bands/<combination>/truth [n_q2, n_x]
-    attrs: names (JSON, free parameters), names_full, config (JSON), seed, n_replicas,
+    /bands/<combination>/central [n_q2, n_x], /bands/<combination>/truth [n_q2, n_x] (only for
+                                     generated events: a fit of event files knows no truth)
+    attrs: names (JSON, free parameters), names_full, nuisances (JSON), priors (JSON {name:
+           [mean, sigma]}), truth_full (generated events only), config (JSON), seed, n_replicas,
            n_converged, versions (JSON), git_commit, created
 Combinations (``theory.qcd.flavours.BANDS``): u_v, d_v, sea (= ubar = dbar), g, u_plus = u + ubar,
 d_plus = d + dbar, and the photon-weighted sums p_dis = (4 u+ + d+ + s+)/9 and
@@ -26,6 +29,7 @@ import time
 import numpy as np
 
 from theory.atomic import write_hdf5
+from theory.inference.fits import NUISANCES
 from theory.provenance import stamp
 from theory.qcd.flavours import BANDS, evaluate
 
@@ -47,7 +51,8 @@ def pdf_values(run, thetas_full, x, q2):
 def read_chunks(paths, log=None):
     import h5py
 
-    rows = {k: [] for k in ("replica", "params", "loss", "status", "iterations", "evaluations", "message")}
+    rows = {k: [] for k in ("replica", "params", "lumi", "loss", "status", "iterations", "evaluations", "jacobians",
+                            "unphysical", "message")}  # fmt: skip
     jobs = []
     names = None
     for done, path in enumerate(paths, start=1):
@@ -89,7 +94,7 @@ def aggregate(run, chunk_files, posterior_file, timing_file, log=print):
     log(f"aggregate: {len(boot)} replicas, {len(ok)} converged; PDF bands ...")
     x, q2 = run.band_grid()
     values = pdf_values(run, full, x, q2)
-    truth_values = pdf_values(run, run.truth[None], x, q2)
+    truth_values = pdf_values(run, run.truth[None], x, q2) if run.settings.events.generated else None
     P = rows["params"][ok]
     mean = P.mean(axis=0) if len(ok) else np.full(len(names), np.nan)
     cov = np.cov(P, rowvar=False).reshape(len(names), len(names)) if len(ok) > 1 else np.full((len(names),) * 2, np.nan)
@@ -109,18 +114,22 @@ def _posterior(f, rows, full, boot, central, ok, mean, cov, names, run, x, q2, v
     g["index"] = rows["replica"][boot]
     g["params"] = rows["params"][boot]
     g["params_full"] = full[boot]
-    for key in ("loss", "status", "iterations", "evaluations"):
+    for key in ("lumi", "loss", "status", "iterations", "evaluations", "jacobians", "unphysical"):
         g[key] = rows[key][boot]
     g.create_dataset("message", data=rows["message"][boot].astype(object), dtype=h5py.string_dtype())
     c = f.create_group("central")
     c["params"] = rows["params"][central]
     c["params_full"] = full[central]
+    c["lumi"] = rows["lumi"][central]
     c["loss"] = rows["loss"][central]
     c["status"] = rows["status"][central]
     s = f.create_group("summary")
     s["mean"] = mean
     s["covariance"] = cov
     s["std"] = np.sqrt(np.diag(cov))
+    lumi = rows["lumi"][ok] if len(ok) else np.full((1, rows["lumi"].shape[1]), np.nan)
+    s["lumi_mean"] = lumi.mean(axis=0)
+    s["lumi_std"] = lumi.std(axis=0, ddof=1) if len(lumi) > 1 else np.full(lumi.shape[1], np.nan)
     b = f.create_group("bands")
     b["x"] = x
     b["q2"] = q2
@@ -130,10 +139,14 @@ def _posterior(f, rows, full, boot, central, ok, mean, cov, names, run, x, q2, v
         sel = v[ok] if len(ok) else np.full((1,) + v.shape[1:], np.nan)
         sub["quantiles"] = np.moveaxis(np.quantile(sel, LEVELS, axis=0), 0, 1)
         sub["central"] = v[central]
-        sub["truth"] = truth_values[name][0]
+        if truth_values is not None:
+            sub["truth"] = truth_values[name][0]
     f.attrs["names"] = json.dumps(list(names))
     f.attrs["names_full"] = json.dumps(list(run.truth_param.names))
-    f.attrs["truth_full"] = run.truth
+    f.attrs["nuisances"] = json.dumps(list(NUISANCES))
+    f.attrs["priors"] = json.dumps({k: list(v) for k, v in run.settings.parametrisation.priors.items()})
+    if truth_values is not None:
+        f.attrs["truth_full"] = run.truth
     f.attrs["config"] = json.dumps(config)
     f.attrs["seed"] = run.seed
     f.attrs["n_replicas"] = len(boot)
@@ -168,10 +181,13 @@ def timing_frame(timing_file):
 
 def closure(posterior_file, combos=("u_plus", "d_plus"), x_range=(0.01, 0.7)):
     """Fractions of (combination, scale, x) points in x_range where the truth lies inside the
-    68% and the 95% bands: {"68": f68, "95": f95, "points": n} (the closure test of issue 5)."""
+    68% and the 95% bands: {"68": f68, "95": f95, "points": n}; None for a fit of event files
+    (no truth). One pseudo-experiment says little: ``theory.inference.coverage`` is the test."""
     import h5py
 
     with h5py.File(posterior_file, "r") as f:
+        if "truth_full" not in f.attrs:
+            return None
         x = f["bands/x"][...]
         sel = (x >= x_range[0]) & (x <= x_range[1])
         in68 = in95 = total = 0

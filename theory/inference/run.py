@@ -32,11 +32,18 @@ class TheorySettings:
 @dataclass(frozen=True)
 class EventSettings:
     counts: dict
-    """{target: events to generate}."""
+    """{target: expected events of a generated sample (its count is Poisson)}."""
     files: dict
     """{target: event file} to fit instead of generated events (may be empty)."""
     lumi: dict
     """{target: nb^-1} for event files without a lumi_nb attribute."""
+    lumi_uncertainty: dict
+    """{target: relative uncertainty of the measured luminosity} (the nuisance's constraint)."""
+
+    @property
+    def generated(self):
+        """True when every target's events are generated here (then the truth is known)."""
+        return not any(self.files.get(t) for t in TARGETS)
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,8 @@ class ParametrisationSettings:
     fixed: dict
     kappa: float
     bounds: dict
+    priors: dict
+    """{name: (mean, sigma)} Gaussian priors of free parameters."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,29 @@ class BandSettings:
 
 
 @dataclass(frozen=True)
+class CoverageSettings:
+    """A coverage study: K pseudo-experiments of one truth, R replicas each (``theory.inference.coverage``)."""
+
+    experiments: int
+    replicas: int
+    chunk_size: int
+    seed: int
+    truth: dict
+    x_min: float
+    x_max: float
+    n_x: int
+    q2: tuple
+
+    @property
+    def n_chunks(self):
+        return -(-self.experiments // self.chunk_size)
+
+    def chunk_experiments(self, chunk):
+        first = chunk * self.chunk_size
+        return list(range(first, min(first + self.chunk_size, self.experiments)))
+
+
+@dataclass(frozen=True)
 class RunSettings:
     """Everything a run's stages need, typed (the config's sections, see the schema)."""
 
@@ -92,13 +124,15 @@ class RunSettings:
     quadrature: tuple
     """(n_x, n_q2) of the cut-region quadrature."""
     bands: BandSettings
+    coverage: CoverageSettings
     config: dict
     """The validated config itself: provenance stamped into outputs, never read below here."""
 
     @classmethod
     def from_config(cls, config):
         """Typed settings of a validated config (``theory.pipeline.config.validate``)."""
-        th, ev, par, fit, b = (config[k] for k in ("theory", "events", "parametrisation", "fit", "bands"))
+        th, ev, par, fit, b, cov = (config[k] for k in ("theory", "events", "parametrisation", "fit", "bands",
+                                                        "coverage"))  # fmt: skip
         try:
             cuts = Cuts(**config["cuts"])
         except ValueError as err:
@@ -111,10 +145,19 @@ class RunSettings:
             ),
             sqrt_s=float(config["beam"]["sqrt_s"]),
             cuts=cuts,
-            events=EventSettings({t: ev[t] for t in TARGETS}, dict(ev.get("files", {})), dict(ev.get("lumi", {}))),
-            parametrisation=ParametrisationSettings(
-                tuple(par["free"]), dict(par["fixed"]), float(par["kappa"]), dict(par["bounds"])
+            events=EventSettings(
+                {t: float(ev[t]) for t in TARGETS},
+                dict(ev.get("files", {})),
+                dict(ev.get("lumi", {})),
+                {t: float(ev["lumi_uncertainty"][t]) for t in TARGETS},
             ),
+            parametrisation=ParametrisationSettings(
+                tuple(par["free"]),
+                dict(par["fixed"]),
+                float(par["kappa"]),
+                dict(par["bounds"]),
+                {k: (float(v["mean"]), float(v["sigma"])) for k, v in par.get("priors", {}).items()},
+            ),  # fmt: skip
             truth=dict(config["truth"]),
             fit=FitSettings(
                 fit["replicas"],
@@ -127,6 +170,17 @@ class RunSettings:
             ),
             quadrature=(config["quadrature"]["n_x"], config["quadrature"]["n_q2"]),
             bands=BandSettings(b["x_min"], b["x_max"], b["n_x"], tuple(b["q2"])),
+            coverage=CoverageSettings(
+                cov["experiments"],
+                cov["replicas"],
+                cov["chunk_size"],
+                int(cov["seed"]),
+                dict(cov["truth"]),
+                float(cov["x_min"]),
+                float(cov["x_max"]),
+                int(cov["n_x"]),
+                tuple(cov["q2"]),
+            ),
             config=config,
         )
 
@@ -135,8 +189,10 @@ class Run:
     """Everything a run's predictions need, built once from its settings.
 
     Attributes: ``settings``, ``setup`` (EvolutionSetup), ``contour``, ``truth_param`` (all
-    nine stats2 parameters free), ``truth`` (float[9]), ``param`` (the fit's parametrisation),
-    ``cuts``, ``sqrt_s``, ``tables`` (ResponseTables up to s), ``quadrature`` (x, Q2, W).
+    nine stats2 parameters free), ``truth`` (float[9]: generates pseudo-data, never reaches a
+    fit), ``param`` (the fit's parametrisation: free, fixed, bounds from the config and the
+    package defaults only), ``priors`` (``theory.inference.likelihood.Priors``), ``cuts``,
+    ``sqrt_s``, ``tables`` (ResponseTables up to s), ``quadrature`` (x, Q2, W).
     """
 
     def __init__(self, settings):
@@ -160,9 +216,17 @@ class Run:
                 truth[name] = float(value)
             self.truth = np.array([truth[n] for n in NAMES])
             self.truth_param.check(self.truth)
-            self.param = Stats2(kappa=par.kappa, free=par.free, fixed={**truth, **par.fixed}, bounds=par.bounds)
+            # the fit's parametrisation: the config and the package defaults, never the truth
+            self.param = Stats2(kappa=par.kappa, free=par.free, fixed=par.fixed, bounds=par.bounds)
         except ValueError as err:
             raise ConfigError(f"config: {err}") from None
+        from theory.inference.likelihood import Priors
+
+        for name in par.priors:
+            if name not in self.param.names:
+                raise ConfigError(f"config: key 'parametrisation.priors.{name}': not a free parameter "
+                                  f"({', '.join(self.param.names)})")  # fmt: skip
+        self.priors = Priors.of(self.param.names, par.priors) if par.priors else None
         self.cuts = settings.cuts
         self.sqrt_s = settings.sqrt_s
         s = self.sqrt_s**2
@@ -210,8 +274,12 @@ class Run:
         return theta
 
     def truth_free(self):
-        """The truth of the free parameters (closure tests)."""
+        """The truth of the free parameters (closure tests; never handed to a fit)."""
         return self.truth[self.param.index]
+
+    def lumi_deltas(self):
+        """Relative luminosity uncertainties of the data sets, ``TARGETS`` order."""
+        return np.array([self.settings.events.lumi_uncertainty[t] for t in TARGETS])
 
     def band_grid(self):
         """(x, Q^2) of the posterior's PDF bands: log-spaced below 0.1, linear above; Q0^2 always."""

@@ -15,15 +15,17 @@ sea separate only through their different small-x/large-x behaviour and the numb
 so the sea is one shape with fixed flavour ratios (ubar = dbar, s = kappa ubar); anything
 finer (ubar - dbar, s/ubar, c, d terms) is not identifiable from these data.
 
-Nine shape parameters, ordered as ``NAMES``; defaults and bounds in ``TRUTH`` and ``BOUNDS``
-(the Les Houches toy shapes for u_v, d_v, dbar and g). Not all nine are identifiable from a few
-thousand events per target: the Hessian of the event loss at the truth (2,000 p + 2,000 n events,
+Nine shape parameters, ordered as ``NAMES``; package defaults and bounds in ``TRUTH`` and
+``BOUNDS`` (the Les Houches toy shapes for u_v, d_v, dbar and g). ``TRUTH`` is what pseudo-data
+are generated from unless the config says otherwise, and the value a held parameter takes when
+the config gives none; a fit never sees the configured truth. Not all nine are well determined
+by a few thousand events per target: the Hessian of the event loss (2,000 p + 2,000 n events,
 sqrt(s) = 140 GeV) has four near-zero eigenvalues, along the large-x exponents b of all four
-shapes (sigma(b) ~ 5: few events reach x > 0.3 and F2 there is a sum of valence and sea). With
-those four fixed, the remaining five (``FREE``: uv_a, dv_a, sea_A, sea_a, g_a) have Hessian
-eigenvalues from 13 up, sigma <= 0.26. So the default fit frees ``FREE`` and holds the b's at
-their configured values; any subset can be freed (``Stats2(free=...)``, config
-``parametrisation.free``) when the data allow it.
+shapes (sigma(b) ~ 5: few events reach x > 0.3, and F2 there is a sum of valence and sea); the
+other five (``FREE``: uv_a, dv_a, sea_A, sea_a, g_a) have sigma <= 0.26. Holding the b's fixed
+would make the large-x bands come from the functional form, not the data, so the fits free all
+nine by default (``Stats2(free=...)``, config ``parametrisation.free``) and the bootstrap shows
+how little the data say there.
 """
 
 import cmath
@@ -65,7 +67,7 @@ START = (0.0, 4.0, 0.0, 5.0, 0.25, -1.0, 7.0, -1.0, 6.0)
 KAPPA = 0.4
 N_PARAMS = len(NAMES)
 FREE = ("uv_a", "dv_a", "sea_A", "sea_a", "g_a")
-"""The parameters the default fit frees: those the data identify (see the module docstring)."""
+"""The five parameters a few thousand events per target determine well (module docstring)."""
 
 
 @njit(cache=True)
@@ -197,13 +199,13 @@ class Stats2:
     free : sequence of str
         The free parameters (a subset of ``NAMES``, kept in ``NAMES`` order).
     fixed : dict
-        Values of the parameters held fixed (default: ``TRUTH``).
+        Values of the parameters held fixed (default: the package defaults ``TRUTH``).
     bounds : dict
         {name: (low, high)} overriding ``BOUNDS``; a > -1.6 keeps the poles of the moments left
         of the contour (c = 1.9), b > 0 keeps the shapes integrable.
     """
 
-    def __init__(self, kappa=KAPPA, free=FREE, fixed=None, bounds=None):
+    def __init__(self, kappa=KAPPA, free=NAMES, fixed=None, bounds=None):
         if not 0.0 <= kappa <= 2.0:
             raise ValueError(f"kappa = {kappa} must lie in [0, 2] (s = kappa ubar)")
         unknown = [n for n in list(free) + list(fixed or {}) + list(bounds or {}) if n not in NAMES]

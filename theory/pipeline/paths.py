@@ -33,6 +33,8 @@ POSTERIOR_PLOTS = ("bands", "pulls", "loss")
 """Plots of ``theory plot`` (``theory.pipeline.plots``)."""
 GANTT_PLOT = "timing"
 """The fit jobs' Gantt chart (``theory.pipeline.report``)."""
+COVERAGE_PLOTS = ("coverage", "coverage_pulls")
+"""Plots of a coverage study (``theory.pipeline.plots.coverage_plots``)."""
 
 
 def refdata(name):
@@ -120,6 +122,16 @@ class RunPaths:
 
     def sf_table(self, target):
         return self.dir / "theory" / f"sf_{target}.json"
+
+    def coverage_chunk(self, chunk):
+        return self.dir / "coverage" / f"chunk_{chunk}.h5"
+
+    def coverage_chunks(self, n_chunks):
+        return [self.coverage_chunk(k) for k in range(n_chunks)]
+
+    @property
+    def coverage(self):
+        return self.dir / "coverage.h5"
 
     def log(self, job):
         return self.dir / "logs" / f"{job}.log"

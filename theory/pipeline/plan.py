@@ -13,7 +13,8 @@
 t_evaluation is the loss + gradient time of one parameter set, measured by ``theory bench``
 (``forward_and_gradient``; scaled linearly from the benchmark's event count to the config's) or
 given per backend; evaluations per replica come from a pilot run (the mean over a
-``posterior.h5``) or are given. Every input and assumption is printed beside the table.
+``posterior.h5`` of its forward passes in loss + gradient equivalents, ``PASS_COST``) or are
+given. Every input and assumption is printed beside the table.
 
 ``seed_table`` reproduces the seed talk's projected table from its statements and two of its rows
 (``python -m theory plan --seed-table``): T = (U_cpu / U) (a + b / s), see its docstring.
@@ -22,6 +23,8 @@ given per backend; evaluations per replica come from a pilot run (the mean over 
 import json
 import math
 import re
+
+import numpy as np
 
 CLUSTERS = {
     "tinkercliffs": {"cores_per_node": 128, "gpus_per_node": 0, "default_nodes": 2,
@@ -148,13 +151,22 @@ def format_achieved(result):
     ])  # fmt: skip
 
 
+PASS_COST = {"jacobian": 2.0, "value": 0.75}
+"""A fit's forward passes in loss + gradient evaluations (what ``theory bench`` times): a pass with
+the Jacobian (1 + P component sets) cost 1.3-2.2 of them, a value-only pass 0.4-1.0 (cached-cpu
+and numba-cpu, 10,000 events, one thread, 2026-12-02); the upper ends, so projections err long."""
+
+
 def pilot_evaluations(posterior_file):
-    """Mean loss evaluations per converged replica of a (pilot) posterior."""
+    """Mean loss + gradient equivalents per converged replica of a (pilot) posterior: its forward
+    passes weighted by ``PASS_COST`` (the optimiser's passes are not loss + gradient evaluations)."""
     import h5py
 
     with h5py.File(posterior_file, "r") as f:
         ok = f["replicas/status"][...] == 0
-        return float(f["replicas/evaluations"][...][ok].mean())
+        passes = f["replicas/evaluations"][...][ok].astype(float)
+        jac = f["replicas/jacobians"][...][ok] if "replicas/jacobians" in f else passes
+        return float(np.mean(PASS_COST["jacobian"] * jac + PASS_COST["value"] * (passes - jac)))
 
 
 def load_bench(path):

@@ -1,4 +1,4 @@
-"""Plots of a posterior (matplotlib, PNG): PDF bands against the truth, pulls, losses."""
+"""Plots (matplotlib, PNG): a posterior's PDF bands against the truth, pulls, losses; a coverage study."""
 
 import json
 
@@ -42,7 +42,8 @@ def plot_all(posterior_file, out_dir):
                 ax.fill_between(x, qs[0], qs[4], color="C0", alpha=0.25, label="95%")
                 ax.fill_between(x, qs[1], qs[3], color="C0", alpha=0.5, label="68%")
                 ax.plot(x, qs[2], color="C0", lw=1)
-                ax.plot(x, f[f"bands/{name}/truth"][iq], "k--", lw=1, label="truth")
+                if f"bands/{name}/truth" in f:  # generated events only
+                    ax.plot(x, f[f"bands/{name}/truth"][iq], "k--", lw=1, label="truth")
                 ax.set_xscale("log")
                 ax.set_title(f"{BAND_LABELS[name]}  Q2 = {q2[iq]:g} GeV2", fontsize=9)
                 ax.set_xlabel("x")
@@ -53,14 +54,17 @@ def plot_all(posterior_file, out_dir):
         ok = f["replicas/status"][...] == 0
         params = f["replicas/params"][...][ok]
         full_names = json.loads(f.attrs["names_full"])
-        truth = np.array([f.attrs["truth_full"][full_names.index(n)] for n in names])
         mean, std = f["summary/mean"][...], f["summary/std"][...]
+        if "truth_full" in f.attrs:
+            ref, label = np.array([f.attrs["truth_full"][full_names.index(n)] for n in names]), "truth"
+        else:  # event files: no truth; how far the central fit lies from the replicas' mean
+            ref, label = f["central/params"][...], "central fit"
         fig, ax = plt.subplots(figsize=(7, 3.5))
-        pulls = (mean - truth) / std
+        pulls = (mean - ref) / std
         ax.bar(range(len(names)), pulls)
         ax.axhspan(-1, 1, color="grey", alpha=0.2)
         ax.set_xticks(range(len(names)), names, rotation=30)
-        ax.set_ylabel("(mean - truth) / std")
+        ax.set_ylabel(f"(mean - {label}) / std")
         ax.set_title(f"parameter pulls over {ok.sum()} converged replicas", fontsize=9)
         fig.tight_layout()
         paths.append(save_figure(fig, out / "pulls.png"))
@@ -72,4 +76,56 @@ def plot_all(posterior_file, out_dir):
         ax.set_title(f"loss at the minimum, {len(params)} replicas", fontsize=9)
         fig.tight_layout()
         paths.append(save_figure(fig, out / "loss.png"))
+    return paths
+
+
+def coverage_plots(coverage_file, out_dir):
+    """coverage.png (68% and 95% coverage per combination with binomial errors, and the 68%
+    coverage against x) and coverage_pulls.png (parameter pulls: mean and width) of a study."""
+    import pathlib
+
+    import h5py
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = pathlib.Path(out_dir)
+    with h5py.File(coverage_file, "r") as f:
+        K = int(f.attrs["experiments"])
+        names = list(f["combinations"])
+        x = f["grid/x"][...]
+        fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 4))
+        for j, (level, nominal, colour) in enumerate((("68", 0.683, "C0"), ("95", 0.954, "C1"))):
+            values = [f[f"combinations/{n}"].attrs[f"cover{level}"] for n in names]
+            errors = [f[f"combinations/{n}"].attrs[f"se{level}"] for n in names]
+            ax.errorbar(np.arange(len(names)) + 0.15 * (j - 0.5), values, yerr=errors, fmt="o", color=colour,
+                        label=f"{level}% band")  # fmt: skip
+            ax.axhline(nominal, color=colour, ls="--", lw=1)
+        ax.set_xticks(range(len(names)), [BAND_LABELS[n] for n in names], rotation=30, fontsize=8)
+        ax.set_ylabel("fraction of experiments covering the truth")
+        ax.set_title(f"coverage, K = {K} experiments, pooled over x and scales (s.e. with K)", fontsize=9)
+        ax.legend(fontsize=8)
+        for n in names:
+            inside = f[f"combinations/{n}/inside68"][...]  # [K, n_q2, n_x]
+            bx.plot(x, inside.mean(axis=(0, 1)), label=BAND_LABELS[n], lw=1)
+        bx.axhline(0.683, color="k", ls="--", lw=1)
+        bx.set_xscale("log")
+        bx.set_xlabel("x")
+        bx.set_ylabel("68% coverage (scales pooled)")
+        bx.set_title(f"68% coverage against x, K = {K}", fontsize=9)
+        bx.legend(fontsize=6, ncol=2)
+        fig.tight_layout()
+        paths = [save_figure(fig, out / "coverage.png")]
+        pnames = [n.decode() for n in f["parameters/names"][...]]
+        mean, width = f["parameters/pull_mean"][...], f["parameters/pull_width"][...]
+        fig, ax = plt.subplots(figsize=(8, 3.5))
+        ax.errorbar(range(len(pnames)), mean, yerr=width, fmt="o", capsize=3)
+        ax.axhspan(-1, 1, color="grey", alpha=0.2)
+        ax.axhline(0, color="k", lw=1)
+        ax.set_xticks(range(len(pnames)), pnames, rotation=30)
+        ax.set_ylabel("(central - truth) / bootstrap std")
+        ax.set_title(f"pulls over K = {K} experiments: mean and width (ideal 0 and 1)", fontsize=9)
+        fig.tight_layout()
+        paths.append(save_figure(fig, out / "coverage_pulls.png"))
     return paths

@@ -1,7 +1,8 @@
 """One self-contained HTML page per run: bands, closure, benchmark and planner tables, job timing.
 
 ``results/<run>/report.html`` embeds its PNGs (base64), so it can be mailed or archived alone.
-It shows what exists: the bench and plan tables appear once ``snakemake planning`` has run.
+It shows what exists: the bench and plan tables appear once ``snakemake planning`` has run, the
+coverage section once the run's coverage study (``snakemake coverage``) has.
 """
 
 import base64
@@ -11,6 +12,8 @@ import pathlib
 import time
 
 import numpy as np
+
+from theory.qcd.flavours import BAND_LABELS
 
 
 def gantt(timing_file, out_png):
@@ -49,6 +52,28 @@ def _table(headers, rows):
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def coverage_section(paths):
+    """The coverage study's section: the table with K and standard errors, pulls and plots."""
+    import h5py
+
+    from theory.pipeline.paths import COVERAGE_PLOTS
+
+    with h5py.File(paths.coverage, "r") as f:
+        K, R = int(f.attrs["experiments"]), int(f.attrs["replicas"])
+        rows = []
+        for name in f["combinations"]:
+            a = f[f"combinations/{name}"].attrs
+            c68, c95 = f"{a['cover68']:.3f} +- {a['se68']:.3f}", f"{a['cover95']:.3f} +- {a['se95']:.3f}"
+            rows.append((BAND_LABELS[name], c68, c95, f"{a['r_bv']:.2f}", f"{a['xi1sigma']:.2f}"))
+        pulls = [(n.decode(), f"{m:+.2f}", f"{w:.2f}") for n, m, w in zip(f["parameters/names"][...],
+                 f["parameters/pull_mean"][...], f["parameters/pull_width"][...], strict=True)]  # fmt: skip
+    head = (f"<h2>Coverage</h2><p>K = {K} pseudo-experiments x {R} replicas; coverage pooled over x and scales, "
+            "binomial standard errors with K</p>")  # fmt: skip
+    return (head + _table(["combination", "68% coverage", "95% coverage", "R_bv", "xi_1sigma"], rows)
+            + _table(["parameter", "pull mean", "pull width"], pulls)
+            + "".join(_img(paths.plot(name)) for name in COVERAGE_PLOTS if paths.plot(name).is_file()))  # fmt: skip
+
+
 def build(name, paths):
     """Write the report page of a finished run (``paths``: its ``RunPaths``); returns the page's path."""
     import h5py
@@ -63,12 +88,23 @@ def build(name, paths):
         names = json.loads(f.attrs["names"])
         summary = [(n, f"{m:.4f}", f"{s:.4f}") for n, m, s in zip(names, f["summary/mean"][...], f["summary/std"][...],
                                                                    strict=True)]  # fmt: skip
+        summary += [(n, f"{m:.4f}", f"{s:.4f}") for n, m, s in zip(json.loads(f.attrs["nuisances"]),
+                    f["summary/lumi_mean"][...], f["summary/lumi_std"][...], strict=True)]  # fmt: skip
+        priors = json.loads(f.attrs["priors"])
         parts.append(f"<p>{int(f.attrs['n_converged'])} of {int(f.attrs['n_replicas'])} replicas converged; "
                      f"git {html.escape(str(f.attrs['git_commit']))}; seed {int(f.attrs['seed'])}</p>")  # fmt: skip
-    parts.append("<h2>Parameters</h2>" + _table(["parameter", "mean", "std"], summary))
+    parts.append(
+        "<h2>Parameters</h2>"
+        + _table(["parameter", "mean", "std"], summary)
+        + "<p>lumi_t: luminosity nuisances L(true)/L(measured), Gaussian-constrained and profiled.</p>"
+    )
+    if priors:
+        parts.append("<h2>Priors</h2>" + _table(["parameter", "mean", "sigma"], [(k, *v) for k, v in priors.items()]))
     c = closure(paths.posterior)
-    parts.append(f"<h2>Closure</h2><p>truth of x(u+ubar), x(d+dbar) inside the 68% band at {c['68']:.0%} and the "
-                 f"95% band at {c['95']:.0%} of {c['points']} points (x in [0.01, 0.7], all scales)</p>")  # fmt: skip
+    if c is not None:  # a fit of event files knows no truth
+        parts.append(f"<h2>Closure</h2><p>truth of x(u+ubar), x(d+dbar) inside the 68% band at {c['68']:.0%} and "
+                     f"the 95% band at {c['95']:.0%} of {c['points']} points (x in [0.01, 0.7], all scales; one "
+                     "pseudo-experiment: the coverage study is the real test)</p>")  # fmt: skip
     parts.append("<h2>PDF bands</h2>" + _img(paths.plot("bands")))
     parts.append("<h2>Pulls and losses</h2>" + _img(paths.plot("pulls")) + _img(paths.plot("loss")))
     parts.append("<h2>Fit jobs</h2>" + _img(paths.plot(GANTT_PLOT)))
@@ -92,6 +128,8 @@ def build(name, paths):
                  f"{r['node_hours']:.3f}", f"{r['gpu_hours']:.3f}") for r in p["rows"]]  # fmt: skip
         parts.append(f"<h2>Plan: {html.escape(p['cluster'])}, {p['nodes']} node(s)</h2>"
                      + _table(["backend", "s/eval", "jobs", "wall h", "node-h", "GPU-h"], rows))  # fmt: skip
+    if paths.coverage.is_file():
+        parts.append(coverage_section(paths))
     style = ("body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse}"
              "td,th{border:1px solid #ccc;padding:2px 8px}")  # fmt: skip
     head = f"<!doctype html><html><head><meta charset='utf-8'><title>report</title><style>{style}</style></head>"

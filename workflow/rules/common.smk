@@ -9,6 +9,7 @@ from theory.inference.run import RunSettings
 from theory.kernels.backends import BACKENDS
 from theory.pipeline.config import ConfigError, validate as _validate
 from theory.pipeline.paths import (
+    COVERAGE_PLOTS,
     DEFAULT_ROOT,
     GANTT_PLOT,
     POSTERIOR_PLOTS,

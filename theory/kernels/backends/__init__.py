@@ -10,8 +10,8 @@
 | cached-cuda | the cached kernel on a GPU, our own tiled matrix-product kernels |
 
 Capabilities are attributes of the registry's entries, never guessed from names: ``cached``
-(multiplies by the kernel file of the tables stage), ``gpu`` (needs one CUDA device) and
-``threaded`` (uses the job's threads).
+(multiplies by the kernel file of the tables stage), ``gpu`` (needs one CUDA device),
+``threaded`` (uses the job's threads) and ``concurrent`` (may serve several threads at once).
 """
 
 from dataclasses import dataclass
@@ -32,16 +32,19 @@ class BackendSpec:
     """Runs on one CUDA GPU."""
     threaded: bool = True
     """Uses the job's threads (Numba's or BLAS's); the numpy references run on one."""
+    concurrent: bool = False
+    """Its forward pass may run on several Python threads at once (the fits then put one replica
+    on each of the job's threads); Numba's parallel kernels and the GPU backends may not."""
 
 
 BACKENDS = {
     spec.name: spec
     for spec in (
-        BackendSpec("numpy-loop", "numpy_backends", "NumpyLoop", threaded=False),
-        BackendSpec("numpy-vectorized", "numpy_backends", "NumpyVectorized", threaded=False),
+        BackendSpec("numpy-loop", "numpy_backends", "NumpyLoop", threaded=False, concurrent=True),
+        BackendSpec("numpy-vectorized", "numpy_backends", "NumpyVectorized", threaded=False, concurrent=True),
         BackendSpec("numba-cpu", "numba_cpu", "NumbaCPU"),
         BackendSpec("numba-cuda", "cuda", "NumbaCUDA", gpu=True),
-        BackendSpec("cached-cpu", "cached", "CachedCPU", cached=True),
+        BackendSpec("cached-cpu", "cached", "CachedCPU", cached=True, concurrent=True),
         BackendSpec("cached-cuda", "cuda", "CachedCUDA", cached=True, gpu=True),
     )
 }

@@ -47,6 +47,25 @@ class Backend:
         self.evaluations += len(thetas)
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
+    def predictions(self, theta, jacobian=False):
+        """Forward pass of one parameter set, on the calling thread: (ds[n_events], nu[2]) and,
+        with ``jacobian``, (J[P, n_events], dnu[2, P]) = their derivatives.
+
+        d2sigma and the expected counts are linear in the input components c(N_j), so the
+        derivative along theta_p is the same forward pass applied to dc/dtheta_p: one call with
+        1 + P component sets (exact, no finite differences, no reverse pass). The sets of one
+        replica always go through together, so its arithmetic never depends on other replicas.
+        """
+        pb = self.problem
+        comps, jac = pb.components(np.asarray(theta, dtype=float)[None], with_jacobian=jacobian, parallel=False)
+        if jacobian:
+            comps = np.concatenate([comps, np.moveaxis(jac[0], -1, 0)])  # [1 + P, 2, n_nodes, 3]
+        ds, nu, _ = self._evaluate(np.ascontiguousarray(comps), None, False)
+        self.evaluations += 1
+        if not jacobian:
+            return ds[0], nu[0]
+        return ds[0], nu[0], ds[1:], np.ascontiguousarray(nu[1:].T)
+
     def _map_sets(self, work, B):
         """[work(idx, parallel)] over groups of the B parameter sets: here one group, the whole
         batch, whose moments may use every thread. A backend may split the batch over threads."""

@@ -6,6 +6,7 @@ evolve     PDFs at Q^2 as the Les Houches benchmark's combinations, and alpha_s.
 sf         F2 and FL at Q^2 (mu_R = mu_F = Q) for a proton or neutron target.
 warmup, generate, tables, fit, aggregate, plot, report, lhapdf
            the workflow's stages for a run config (what the Snakemake rules call).
+coverage   the coverage study of a config: pseudo-experiments, coverage.h5 and its plots.
 plan       projected wall hours and node-hours per cluster and backend.
 bench      the backends' speed, memory, thread scaling and the machine's ceiling.
 profiles   install the shipped Snakemake profiles where Snakemake finds them.
@@ -73,6 +74,13 @@ COMMANDS = (
         True,
     ),
     Command("plot", "plot bands, pulls and losses from posterior.h5", arguments.stage_options, commands.plot, True),
+    Command(
+        "coverage",
+        "coverage study: K pseudo-experiments, their bands against the truth (coverage.h5)",
+        arguments.coverage_options,
+        commands.coverage,
+        True,
+    ),
     Command("plan", "project wall hours and node-hours per cluster and backend", arguments.plan_options, commands.plan),
     Command(
         "bench", "the seed's benchmark tables for every backend, side by side", arguments.bench_options, commands.bench

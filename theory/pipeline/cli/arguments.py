@@ -113,6 +113,14 @@ def fit_options(sub):
     sub.add_argument("--chunk", type=nonnegative_int, required=True, help="chunk index")
 
 
+def coverage_options(sub):
+    stage_options(sub)
+    what = sub.add_mutually_exclusive_group()
+    what.add_argument("--chunk", type=nonnegative_int, help="run only this chunk of experiments (a workflow job)")
+    what.add_argument("--merge", action="store_true", help="only merge the chunk files into coverage.h5 and plot")
+    sub.add_argument("--workers", type=positive_int, help="replica fits in parallel (default: Numba's threads)")
+
+
 def plan_options(sub):
     """--config and --cluster are needed unless --seed-table is given (checked by the command)."""
     sub.add_argument("--config", help="run configuration (YAML); needed unless --seed-table")

@@ -226,10 +226,12 @@ def generate(args):
 
     run, paths = stage(args)
     for t in TARGETS if args.target == "both" else (args.target,):
-        sample = draw(run, run.settings.events.counts[t], t, run.truth, run.seed, log=log)
+        ev = run.settings.events
+        sample = draw(run, ev.counts[t], t, run.truth, run.seed, ev.lumi_uncertainty[t], log=log)
         save_events(paths.events(t), sample, run, run.truth)
-        log(f"generate: {len(sample)} {t} events, sigma = {sample.meta['sigma_nb']:.6g} nb, "
-            f"lumi = {sample.lumi_nb:.6g} nb^-1")  # fmt: skip
+        log(f"generate: {len(sample)} {t} events ({ev.counts[t]:g} expected), "
+            f"sigma = {sample.meta['sigma_nb']:.6g} nb, measured lumi = {sample.lumi_nb:.6g} nb^-1 "
+            f"(+-{100 * ev.lumi_uncertainty[t]:g}%)")  # fmt: skip
     return 0
 
 
@@ -258,6 +260,32 @@ def aggregate(args):
 
     run, paths = stage(args)
     merge(run, paths.chunks(run.fit.n_chunks), paths.posterior, paths.timing, log=log)
+    return 0
+
+
+def coverage(args):
+    import numba
+
+    from theory.inference import coverage as study
+    from theory.pipeline import config as cfg
+    from theory.pipeline.paths import RunPaths
+    from theory.pipeline.plots import coverage_plots
+
+    run = study.study_run(cfg.load(args.config))
+    paths = RunPaths.of(run.settings, args.results)
+    cov = run.settings.coverage
+    workers = args.workers or numba.get_num_threads()
+    todo = [args.chunk] if args.chunk is not None else ([] if args.merge else range(cov.n_chunks))
+    for chunk in todo:
+        path = paths.coverage_chunk(chunk)
+        if args.chunk is None and path.is_file():
+            log(f"coverage: chunk {chunk} done already ({path})")
+            continue
+        study.run_chunk(run, chunk, path, workers=workers, log=log)
+    if args.chunk is None:
+        study.aggregate(run, paths.coverage_chunks(cov.n_chunks), paths.coverage, log=log)
+        coverage_plots(paths.coverage, paths.plots_dir)
+        log(f"coverage: wrote {paths.coverage} and its plots in {paths.plots_dir}")
     return 0
 
 

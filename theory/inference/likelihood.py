@@ -1,0 +1,148 @@
+"""The loss of one bootstrap replica: extended unbinned likelihood, luminosity nuisances, priors.
+
+For data sets t (targets) with measured luminosities L_t, relative uncertainties delta_t,
+event weights w_i (``theory.inference.replicas``) and constraint centres c_t, the loss is
+
+    F(theta, lambda) = sum_t [ lambda_t nu_t(theta) - W_t ln lambda_t + (lambda_t - c_t)^2 / (2 delta_t^2) ]
+                       - sum_i w_i ln( L_t(i) dsigma_i(theta) ) + sum_p (theta_p - m_p)^2 / (2 s_p^2),
+
+with nu_t = L_t int_cuts dsigma the expected count at the measured luminosity, W_t = sum_{i in t}
+w_i, lambda_t = L_t(true) / L_t the luminosity nuisance and the last sum the optional Gaussian
+priors. F is minimised over lambda in closed form: dF/dlambda_t = 0 is the quadratic
+
+    lambda^2 + lambda (nu_t delta_t^2 - c_t) - W_t delta_t^2 = 0,
+
+whose positive root is lambda_t(theta); the loss is the profile F(theta, lambda(theta)), whose
+minimum over theta is the joint minimum over (theta, lambda) (the nuisance is fitted, exactly,
+and reported with the parameters). delta_t = 0 holds lambda_t = c_t.
+
+Derivatives (envelope theorem for the gradient, implicit differentiation of the root for the
+Hessian):
+
+    dF/dtheta = sum_t lambda_t dnu_t - sum_i w_i J_i / dsigma_i + (theta - m) / s^2,
+    H ~ sum_i w_i J_i J_i^T / dsigma_i^2 - sum_t kappa_t dnu_t dnu_t^T + diag(1 / s^2),
+    kappa_t = lambda_t delta_t^2 / (2 lambda_t + nu_t delta_t^2 - c_t),
+
+with J_i = d dsigma_i / dtheta. H is the Gauss-Newton (Fisher-scoring) matrix: the omitted
+sum_t lambda_t d2nu_t - sum_i w_i d2dsigma_i / dsigma_i has expectation zero at the truth and is
+small wherever the model describes the data; the optimiser (``theory.inference.optimise``) uses
+H only for its step, the line search uses F itself. The -kappa term is the normalisation
+information a free luminosity takes away.
+
+Unphysical points: where dsigma <= 0 at any event or any normalisation node, F is +inf (the
+optimiser steps back); never a constant with a zero gradient.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from theory.qcd.flavours import TARGETS
+
+
+@dataclass(frozen=True)
+class Priors:
+    """Gaussian priors of the free parameters: mean m_p and 1 / s_p^2 (0 where there is none)."""
+
+    mean: np.ndarray
+    precision: np.ndarray
+
+    @classmethod
+    def of(cls, names, priors):
+        """From {name: (mean, sigma)} over the free ``names``."""
+        mean, prec = np.zeros(len(names)), np.zeros(len(names))
+        for name, (m, s) in priors.items():
+            p = names.index(name)
+            mean[p], prec[p] = float(m), 1.0 / float(s) ** 2
+        return cls(mean, prec)
+
+    def value(self, theta):
+        return 0.5 * float(np.sum(self.precision * (theta - self.mean) ** 2))
+
+
+@dataclass
+class Evaluation:
+    """The loss at one parameter set; ``grad`` and ``hessian`` only from ``Likelihood.full``."""
+
+    theta: np.ndarray
+    loss: float
+    lumi: np.ndarray
+    """The profiled nuisances lambda_t (``TARGETS`` order)."""
+    grad: np.ndarray | None = None
+    hessian: np.ndarray | None = None
+
+    @property
+    def physical(self):
+        return np.isfinite(self.loss)
+
+
+class Likelihood:
+    """The profiled loss of one replica (see the module docstring) on a backend's forward pass.
+
+    Parameters
+    ----------
+    backend : a ``theory.kernels.backends`` backend (its problem holds the events and nodes)
+    weights : float[n_events] the replica's event weights
+    centres : float[2] luminosity-constraint centres c_t
+    deltas : float[2] relative luminosity uncertainties delta_t
+    priors : Priors or None
+    """
+
+    def __init__(self, backend, weights, centres, deltas, priors=None):
+        pb = backend.problem
+        self.backend = backend
+        self.w = np.asarray(weights, dtype=float)
+        self.c = np.asarray(centres, dtype=float)
+        self.delta2 = np.asarray(deltas, dtype=float) ** 2
+        target = pb.target[: pb.n_events]
+        self.W = np.array([self.w[target == t].sum() for t in range(len(TARGETS))])
+        self.log_lumi_term = float(self.w @ pb.log_lumi)
+        self.priors = priors
+        self.unphysical = 0
+        """Trial points with dsigma <= 0 somewhere (each one made the optimiser step back)."""
+
+    def _lumi(self, nu):
+        """lambda_t(theta) and kappa_t: the positive root of the profile equation."""
+        d2, c, W = self.delta2, self.c, self.W
+        disc = np.sqrt((nu * d2 - c) ** 2 + 4.0 * W * d2)
+        fixed = d2 == 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lam = np.where(fixed, c, np.where(nu * d2 - c < 0, (c - nu * d2 + disc) / 2.0,
+                                              2.0 * W * d2 / (nu * d2 - c + disc)))  # fmt: skip
+        kappa = np.where(fixed, 0.0, lam * d2 / np.where(fixed, 1.0, disc))
+        return lam, kappa
+
+    def _loss(self, theta, ds, nu):
+        if ds.min(initial=np.inf) <= 0.0 or nu.min() <= 0.0:
+            self.unphysical += 1
+            return np.inf, np.full(len(nu), np.nan), None
+        lam, kappa = self._lumi(nu)
+        constrained = self.delta2 > 0.0
+        loss = float(np.sum(lam * nu - np.where(self.W > 0, self.W * np.log(np.maximum(lam, 1e-300)), 0.0)))
+        loss += float(np.sum((lam - self.c)[constrained] ** 2 / (2.0 * self.delta2[constrained])))
+        loss -= float(self.w @ np.log(ds)) + self.log_lumi_term
+        if self.priors is not None:
+            loss += self.priors.value(theta)
+        return loss, lam, kappa
+
+    def value(self, theta):
+        """The loss at theta (one forward pass; +inf where unphysical)."""
+        theta = np.asarray(theta, dtype=float)
+        ds, nu = self.backend.predictions(theta)
+        loss, lam, _ = self._loss(theta, ds, nu)
+        return Evaluation(theta, loss, lam)
+
+    def full(self, theta):
+        """Loss, gradient and Gauss-Newton matrix at theta (one forward pass with the Jacobian)."""
+        theta = np.asarray(theta, dtype=float)
+        ds, nu, J, dnu = self.backend.predictions(theta, jacobian=True)
+        loss, lam, kappa = self._loss(theta, ds, nu)
+        if not np.isfinite(loss):
+            return Evaluation(theta, loss, lam)
+        r = self.w / ds
+        grad = lam @ dnu - J @ r
+        H = (J * (r / ds)) @ J.T - (dnu.T * kappa) @ dnu
+        if self.priors is not None:
+            grad += self.priors.precision * (theta - self.priors.mean)
+            H[np.diag_indices_from(H)] += self.priors.precision
+        return Evaluation(theta, loss, lam, grad, 0.5 * (H + H.T))
