@@ -90,6 +90,18 @@ def test_event_files_skip_generation(tmp_path):
     assert "generate_events" not in counts and counts["fit_chunk"] == 3
 
 
+def test_coverage_target_runs_the_study_as_jobs(tmp_path):
+    """snakemake coverage: one job per chunk of experiments, then the merge with its plots."""
+    cfg = _tiny_config(tmp_path, coverage={"experiments": 3, "replicas": 4, "chunk_size": 2, "n_x": 4})
+    proc = _snakemake("coverage", "--configfile", cfg, "--directory", str(tmp_path), "--cores", "2")
+    log = proc.stdout + proc.stderr
+    assert "rule coverage_chunk" in log and "rule fit_chunk" not in log
+    with h5py.File(tmp_path / "results" / "tiny" / "coverage.h5") as f:
+        assert f.attrs["experiments"] == 3 and f["combinations/u_plus/inside95"].shape == (3, 3, 4)
+    assert (tmp_path / "results" / "tiny" / "plots" / "coverage_pulls.png").is_file()
+    assert len(list((tmp_path / "results" / "tiny" / "coverage").glob("chunk_*.h5"))) == 2
+
+
 def test_bad_config_stops_before_any_job(tmp_path):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text(yaml.safe_dump({"fit": {"replicas": -3}}))
