@@ -152,6 +152,9 @@ def test_cuda_backends_in_the_simulator():
                 be = make_backend(name, pb)
                 got = (be.cross_sections(_thetas()), *be.loss_and_grad(_thetas(), W))
                 worst = max(float(np.max(np.abs(g / e - 1))) for g, e in zip(got, expected))
+                # the fits' forward pass with its Jacobian (1 + P component sets in one launch)
+                for g, e in zip(be.predictions(_thetas()[1], True), ref.predictions(_thetas()[1], True)):
+                    worst = max(worst, float(np.max(np.abs(g - e)) / np.max(np.abs(e))))
                 print(mode, name, worst)
                 assert worst < 1e-10, (mode, name, worst)
         """,
@@ -239,3 +242,5 @@ def test_cuda_backends_on_a_real_gpu():
             got = (be.cross_sections(_thetas()), *be.loss_and_grad(_thetas(), W))
             for g, e in zip(got, expected, strict=True):
                 assert np.allclose(g, e, rtol=1e-10, atol=0), (mode, name)
+            for g, e in zip(be.predictions(_thetas()[1], True), ref.predictions(_thetas()[1], True), strict=True):
+                assert np.max(np.abs(g - e)) <= 1e-10 * np.max(np.abs(e)), (mode, name)
