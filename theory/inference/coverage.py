@@ -44,11 +44,14 @@ import numpy as np
 
 from theory.atomic import write_hdf5
 from theory.inference.events import generate
-from theory.inference.fits import NUISANCES, fit_replica, replica_likelihood
+from theory.inference.fits import NUISANCES, fit_replicas
 from theory.inference.posterior import COMBINATIONS, LEVELS, pdf_values
 from theory.provenance import stamp
 from theory.qcd.flavours import TARGETS
 
+EXPERIMENT_KEYS = ("experiment", "seed", "n_events", "central", "params", "status", "lumi", "lumi_truth", "wall_s")
+BAND_KEYS = ("quantiles", "mean", "var", "central")
+"""The datasets of a chunk file: per experiment, and per combination under ``bands/<name>/``."""
 SEED_STREAM = 4000
 """Experiment k's run seed: SeedSequence([study seed, SEED_STREAM, k]), one 32-bit word."""
 
@@ -74,23 +77,9 @@ def grid(run):
     return x, q2
 
 
-class _Seeded:
-    """A Run seen with another seed (the replicas' streams key on ``run.seed``)."""
-
-    def __init__(self, run, seed):
-        self._run, self.seed = run, seed
-
-    def __getattr__(self, name):
-        return getattr(self._run, name)
-
-
 def run_experiment(run, k, workers=1, log=None):
     """Generate, fit and summarise pseudo-experiment k of a study run. Returns a dict of arrays."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from threadpoolctl import threadpool_limits
-
-    from theory.kernels.backends import BACKENDS, make_backend
+    from theory.kernels.backends import make_backend
 
     t0 = time.perf_counter()
     cov = run.settings.coverage
@@ -98,18 +87,8 @@ def run_experiment(run, k, workers=1, log=None):
     ev = run.settings.events
     samples = {t: generate(run, ev.counts[t], t, run.truth, seed, ev.lumi_uncertainty[t]) for t in TARGETS}
     backend = make_backend(run.fit.backend, run.problem(samples))
-    seeded = _Seeded(run, seed)
     sizes = {t: len(samples[t]) for t in TARGETS}
-    start, bounds = run.start(), np.array(run.param.bounds)
-    backend.predictions(start)  # lazy set-up once, before the threads
-
-    def one(b):
-        lk = replica_likelihood(seeded, backend, sizes, b)
-        return fit_replica(lk, start, bounds, run.fit.max_iterations, run.fit.tolerance)
-
-    workers = workers if BACKENDS[run.fit.backend].concurrent else 1
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max(1, workers)) as pool:
-        rows = list(pool.map(one, range(cov.replicas + 1)))
+    rows = list(fit_replicas(run, backend, sizes, range(cov.replicas + 1), workers, seed))
     params = np.array([r["params"] for r in rows])
     status = np.array([r["status"] for r in rows])
     lumi = np.array([r["lumi"] for r in rows])
@@ -142,10 +121,10 @@ def run_chunk(run, chunk, out_path, workers=1, log=print):
         raise ValueError(f"coverage chunk {chunk} is out of range: this study has chunks 0..{cov.n_chunks - 1}")
     results = [run_experiment(run, k, workers, log) for k in cov.chunk_experiments(chunk)]
     with write_hdf5(out_path) as f:
-        for key in ("experiment", "seed", "n_events", "central", "params", "status", "lumi", "lumi_truth", "wall_s"):
+        for key in EXPERIMENT_KEYS:
             f[key] = np.array([r[key] for r in results])
         for name in COMBINATIONS:
-            for key in ("quantiles", "mean", "var", "central"):
+            for key in BAND_KEYS:
                 f[f"bands/{name}/{key}"] = np.array([r["bands"][name][key] for r in results])
         f.attrs["chunk"] = chunk
         f.attrs["names"] = json.dumps(list(run.param.names))
@@ -160,10 +139,10 @@ def _read(paths):
     parts = []
     for path in paths:
         with h5py.File(path, "r") as f:
-            parts.append({k: f[k][...] for k in ("experiment", "seed", "n_events", "central", "params", "status",
-                                                   "lumi", "lumi_truth", "wall_s")}
-                         | {f"bands/{n}/{k}": f[f"bands/{n}/{k}"][...] for n in COMBINATIONS
-                            for k in ("quantiles", "mean", "var", "central")})  # fmt: skip
+            parts.append(
+                {k: f[k][...] for k in EXPERIMENT_KEYS}
+                | {f"bands/{n}/{k}": f[f"bands/{n}/{k}"][...] for n in COMBINATIONS for k in BAND_KEYS}
+            )
     merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     order = np.argsort(merged["experiment"])
     return {k: v[order] for k, v in merged.items()}

@@ -40,11 +40,13 @@ INT_KEYS = ("status", "iterations", "evaluations", "jacobians", "unphysical")
 FLOAT_KEYS = ("loss", "decrement", "wall_s", "cpu_s")
 
 
-def replica_likelihood(run, backend, sizes, replica):
-    """The Likelihood of one replica: its Poisson weights, luminosity centres and the run's priors."""
+def replica_likelihood(run, backend, sizes, replica, seed=None):
+    """The Likelihood of one replica: its Poisson weights, luminosity centres and the run's priors.
+    ``seed``: the streams' run seed (default ``run.seed``; a coverage experiment passes its own)."""
+    seed = run.seed if seed is None else seed
     deltas = run.lumi_deltas()
-    weights = replica_weights(run.seed, replica, sizes)
-    centres = [lumi_centre(run.seed, t, replica, d) for t, d in zip(TARGETS, deltas, strict=True)]
+    weights = replica_weights(seed, replica, sizes)
+    centres = [lumi_centre(seed, t, replica, d) for t, d in zip(TARGETS, deltas, strict=True)]
     return Likelihood(backend, weights, centres, deltas, run.priors)
 
 
@@ -55,6 +57,31 @@ def fit_replica(likelihood, start, bounds, max_iterations, tolerance):
     out["wall_s"] = time.perf_counter() - t0
     out["cpu_s"] = time.thread_time() - c0
     return out
+
+
+def fit_replicas(run, backend, sizes, replicas, workers, seed=None):
+    """Fit replicas of a run's events on ``backend``; yields their rows (with ``replica``) in order.
+
+    With a ``concurrent`` backend the replicas run one per thread on up to ``workers`` threads,
+    BLAS single-threaded, so each replica's arithmetic is the same whatever shares its job.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    from theory.kernels.backends import BACKENDS
+
+    fit = run.fit
+    start, bounds = run.start(), np.array(run.param.bounds)
+    workers = max(1, min(workers, len(replicas))) if BACKENDS[fit.backend].concurrent else 1
+    backend.predictions(start)  # lazy set-up (factors, device arrays) once, before any threads
+
+    def one(b):
+        lk = replica_likelihood(run, backend, sizes, b, seed)
+        return {**fit_replica(lk, start, bounds, fit.max_iterations, fit.tolerance), "replica": b}
+
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        yield from pool.map(one, replicas)
 
 
 def write_chunk(path, rows, attrs):
@@ -95,10 +122,7 @@ def run_chunk(run, chunk, samples, out_path, log=print, tables=None):
 
     ``tables``: a kernel file from ``build_tables`` for the cached backends (else built here).
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     import numba
-    from threadpoolctl import threadpool_limits
 
     from theory.kernels.backends import BACKENDS, make_backend
 
@@ -116,28 +140,16 @@ def run_chunk(run, chunk, samples, out_path, log=print, tables=None):
     backend = make_backend(fit.backend, problem, **options)
     source = f"kernel from {tables}" if options else "built here"
     log(f"chunk {chunk}: backend {fit.backend} ready in {time.perf_counter() - t0:.2f} s ({source})")
-    start = run.start()
-    bounds = np.array(run.param.bounds)
     sizes = {t: len(samples[t]) for t in TARGETS}
     replicas = fit.chunk_replicas(chunk)
-    concurrent = BACKENDS[fit.backend].concurrent
-    workers = max(1, min(numba.get_num_threads(), len(replicas))) if concurrent else 1
-    backend.predictions(start)  # lazy set-up (factors, device arrays) once, before any threads
-
-    def one(b):
-        row = fit_replica(replica_likelihood(run, backend, sizes, b), start, bounds, fit.max_iterations, fit.tolerance)
-        row["replica"] = b
-        return row
-
     rows = []
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
-        for done, row in enumerate(pool.map(one, replicas), start=1):
-            rows.append(row)
-            elapsed = time.perf_counter() - t0
-            left = elapsed / done * (len(replicas) - done)
-            log(f"chunk {chunk}: replica {row['replica']} status {row['status']} loss {row['loss']:.6f} "
-                f"({row['iterations']} it, {row['evaluations']} ev, {row['unphysical']} unphysical, "
-                f"{row['wall_s']:.2f} s); {done}/{len(replicas)} done, ~{left:.0f} s left")  # fmt: skip
+    for done, row in enumerate(fit_replicas(run, backend, sizes, replicas, numba.get_num_threads()), start=1):
+        rows.append(row)
+        elapsed = time.perf_counter() - t0
+        left = elapsed / done * (len(replicas) - done)
+        log(f"chunk {chunk}: replica {row['replica']} status {row['status']} loss {row['loss']:.6f} "
+            f"({row['iterations']} it, {row['evaluations']} ev, {row['unphysical']} unphysical, "
+            f"{row['wall_s']:.2f} s); {done}/{len(replicas)} done, ~{left:.0f} s left")  # fmt: skip
     attrs = {
         "chunk": chunk,
         "chunk_size": fit.chunk_size,

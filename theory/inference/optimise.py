@@ -28,7 +28,6 @@ MAX_HALVINGS = 40
 STALL = 1e-3
 STALL_ITERATIONS = 8
 """Stop (status 2) after this many steps in a row that each gained less than STALL x tolerance."""
-STATUS = {0: "converged", 1: "iteration limit", 2: "line search failed", 3: "error"}
 
 
 def box_step(H, g, lower, upper):
@@ -97,10 +96,8 @@ def minimise(likelihood, start, bounds, max_iterations=100, tolerance=1e-8):
             if decrement < tolerance:
                 status, message = 0, f"Newton decrement {decrement:.3g} < {tolerance:.3g}"
                 break
-            t = 1.0
             for k in range(MAX_HALVINGS):
-                t = 0.5**k
-                trial = np.clip(cur.theta + t * d, lo, hi)  # feasible already; clip the rounding
+                trial = np.clip(cur.theta + 0.5**k * d, lo, hi)  # feasible already; clip the rounding
                 predicted = float(g @ (trial - cur.theta))
                 # the full step usually succeeds: evaluate it with the Jacobian the next iteration needs
                 new = likelihood.full(trial) if k == 0 else likelihood.value(trial)
