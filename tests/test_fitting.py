@@ -71,7 +71,10 @@ def test_a_fit_never_sees_the_truth(closure_run, tmp_path):
         save_events(files[t], sample, theory, theory.truth)
     posts = []
     for k, truth in enumerate(({}, {"uv_b": 4.5, "g_b": 7.0, "sea_A": 0.15})):
+        # uv_b and g_b held: their values must come from the package defaults, not the truth
+        free = [n for n in cfg["parametrisation"]["free"] if n not in ("uv_b", "g_b")]
         small = validate({**cfg, "truth": truth, "events": {**cfg["events"], "files": files},
+                          "parametrisation": {**cfg["parametrisation"], "free": free},
                           "fit": {**cfg["fit"], "replicas": 4, "chunk_size": 5}})  # fmt: skip
         run = Run.from_config(small)
         loaded = run_samples(run, {})
