@@ -86,9 +86,9 @@ def run_experiment(run, k, workers=1, log=None):
     seed = experiment_seed(cov.seed, k)
     ev = run.settings.events
     samples = {t: generate(run, ev.counts[t], t, run.truth, seed, ev.lumi_uncertainty[t]) for t in TARGETS}
-    backend = make_backend(run.fit.backend, run.problem(samples))
+    backend = make_backend(run.fit.backend, run.likelihood_problem(samples))
     sizes = {t: len(samples[t]) for t in TARGETS}
-    rows = list(fit_replicas(run, backend, sizes, range(cov.replicas + 1), workers, seed))
+    rows = list(fit_replicas(run, backend, samples, range(cov.replicas + 1), workers, seed))
     params = np.array([r["params"] for r in rows])
     status = np.array([r["status"] for r in rows])
     lumi = np.array([r["lumi"] for r in rows])

@@ -40,14 +40,28 @@ INT_KEYS = ("status", "iterations", "evaluations", "jacobians", "unphysical")
 FLOAT_KEYS = ("loss", "decrement", "wall_s", "cpu_s")
 
 
-def replica_likelihood(run, backend, sizes, replica, seed=None):
-    """The Likelihood of one replica: its Poisson weights, luminosity centres and the run's priors.
-    ``seed``: the streams' run seed (default ``run.seed``; a coverage experiment passes its own)."""
+def replica_likelihood(run, backend, weights, replica, seed=None):
+    """The Likelihood of one replica: its row weights (Poisson event weights, or the data moments
+    of the interpolated likelihood), luminosity centres and the run's priors. ``seed``: the
+    streams' run seed (default ``run.seed``; a coverage experiment passes its own)."""
     seed = run.seed if seed is None else seed
     deltas = run.lumi_deltas()
-    weights = replica_weights(seed, replica, sizes)
     centres = [lumi_centre(seed, t, replica, d) for t, d in zip(TARGETS, deltas, strict=True)]
     return Likelihood(backend, weights, centres, deltas, run.priors)
+
+
+def row_weights(run, samples, replicas, seed=None):
+    """{replica: weights of the backend's rows}: each replica's Poisson event weights (``exact``)
+    or its data moments on the grid nodes (``interpolated``: one pass over the events)."""
+    seed = run.seed if seed is None else seed
+    replicas = list(replicas)
+    if run.fit.likelihood == "interpolated":
+        from theory.inference.moments import replica_moments
+
+        m = replica_moments(run.grid, samples, seed, replicas, TARGETS)
+        return {b: m[j] for j, b in enumerate(replicas)}
+    sizes = {t: len(samples[t].x) for t in TARGETS}
+    return {b: replica_weights(seed, b, sizes) for b in replicas}
 
 
 def fit_replica(likelihood, start, bounds, max_iterations, tolerance):
@@ -59,8 +73,9 @@ def fit_replica(likelihood, start, bounds, max_iterations, tolerance):
     return out
 
 
-def fit_replicas(run, backend, sizes, replicas, workers, seed=None):
-    """Fit replicas of a run's events on ``backend``; yields their rows (with ``replica``) in order.
+def fit_replicas(run, backend, samples, replicas, workers, seed=None):
+    """Fit replicas of a run's event ``samples`` on ``backend`` (of ``run.likelihood_problem``);
+    yields their rows (with ``replica``) in order.
 
     With a ``concurrent`` backend the replicas run one per thread on up to ``workers`` threads,
     BLAS single-threaded, so each replica's arithmetic is the same whatever shares its job.
@@ -73,15 +88,52 @@ def fit_replicas(run, backend, sizes, replicas, workers, seed=None):
 
     fit = run.fit
     start, bounds = run.start(), np.array(run.param.bounds)
+    replicas = list(replicas)
+    weights = row_weights(run, samples, replicas, seed)
+    if getattr(backend, "lockstep", False):
+        yield from _fit_lockstep(run, backend, samples, replicas, weights, seed, workers)
+        return
     workers = max(1, min(workers, len(replicas))) if BACKENDS[fit.backend].concurrent else 1
     backend.predictions(start)  # lazy set-up (factors, device arrays) once, before any threads
 
     def one(b):
-        lk = replica_likelihood(run, backend, sizes, b, seed)
+        lk = replica_likelihood(run, backend, weights[b], b, seed)
         return {**fit_replica(lk, start, bounds, fit.max_iterations, fit.tolerance), "replica": b}
 
     with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
         yield from pool.map(one, replicas)
+
+
+def _fit_lockstep(run, backend, samples, replicas, weights, seed, workers):
+    """All replicas together on the cached CPU kernel (``theory.inference.lockstep``)."""
+    from theory.inference.likelihood import ReplicaLoss
+    from theory.inference.lockstep import COARSE_TOL, LockstepEngine, drive
+    from theory.inference.moments import replica_moments
+    from theory.kernels.backends import Problem
+    from theory.kernels.backends.cached import CachedKernel
+
+    seed = run.seed if seed is None else seed
+    pb, kern = backend.problem, backend.kernel
+    grid = run.coarse_grid
+    nodes = Problem(run.setup, run.contour, run.param, np.concatenate([grid.x] * len(TARGETS)),
+                    np.concatenate([grid.Q2] * len(TARGETS)), np.repeat(np.arange(len(TARGETS)), grid.n_nodes),
+                    sqrt_s=run.sqrt_s, tables=run.tables)  # fmt: skip
+    coarse = CachedKernel(nodes, tol=COARSE_TOL)
+    cm = replica_moments(grid, samples, seed, replicas, TARGETS)
+    deltas = run.lumi_deltas()
+    losses, rows_w, coarse_w = [], [], []
+    for j, b in enumerate(replicas):
+        w = weights[b]
+        totals = [w[kern.order[t]].sum() for t in range(len(TARGETS))]
+        centres = [lumi_centre(seed, t, b, d) for t, d in zip(TARGETS, deltas, strict=True)]
+        losses.append(ReplicaLoss(totals, w @ pb.log_lumi, centres, deltas, run.priors))
+        rows_w.append([np.ascontiguousarray(w[kern.order[t]]) for t in range(len(TARGETS))])
+        coarse_w.append([np.ascontiguousarray(cm[j][coarse.order[t]]) for t in range(len(TARGETS))])
+    engine = LockstepEngine(kern, coarse, run.param, run.contour.N, workers)
+    results = drive(engine, losses, rows_w, coarse_w, [run.start()] * len(replicas), np.array(run.param.bounds),
+                    run.fit.max_iterations, run.fit.tolerance)  # fmt: skip
+    for b, r in zip(replicas, results, strict=True):
+        yield {**r, "replica": b}
 
 
 def write_chunk(path, rows, attrs):
@@ -108,12 +160,13 @@ def build_tables(run, samples, out_path, log=print):
     from theory.kernels.backends.cached import CachedKernel
     from theory.kernels.kernel_io import save_kernel
 
-    problem = run.problem(samples)
+    problem = run.likelihood_problem(samples)
     t0 = time.perf_counter()
     kernel = CachedKernel(problem)
     seconds = time.perf_counter() - t0
     save_kernel(out_path, kernel, problem, build_seconds=seconds)
-    log(f"tables: kernel of {problem.n_events} events x {kernel.M} reals built in {seconds:.2f} s, "
+    rows = "grid nodes" if run.fit.likelihood == "interpolated" else "events"
+    log(f"tables: kernel of {problem.n_events} {rows} x {kernel.M} reals built in {seconds:.2f} s, "
         f"{kernel.nbytes / 1e6:.1f} MB -> {out_path}")  # fmt: skip
 
 
@@ -130,7 +183,7 @@ def run_chunk(run, chunk, samples, out_path, log=print, tables=None):
     total = fit.n_chunks
     if not 0 <= chunk < total:
         raise ConfigError(f"--chunk {chunk} is out of range: this config has chunks 0..{total - 1}")
-    problem = run.problem(samples)
+    problem = run.likelihood_problem(samples)
     t0, c0, started = time.perf_counter(), time.process_time(), time.time()
     options = {}
     if tables is not None and BACKENDS[fit.backend].cached:
@@ -140,10 +193,9 @@ def run_chunk(run, chunk, samples, out_path, log=print, tables=None):
     backend = make_backend(fit.backend, problem, **options)
     source = f"kernel from {tables}" if options else "built here"
     log(f"chunk {chunk}: backend {fit.backend} ready in {time.perf_counter() - t0:.2f} s ({source})")
-    sizes = {t: len(samples[t]) for t in TARGETS}
     replicas = fit.chunk_replicas(chunk)
     rows = []
-    for done, row in enumerate(fit_replicas(run, backend, sizes, replicas, numba.get_num_threads()), start=1):
+    for done, row in enumerate(fit_replicas(run, backend, samples, replicas, numba.get_num_threads()), start=1):
         rows.append(row)
         elapsed = time.perf_counter() - t0
         left = elapsed / done * (len(replicas) - done)

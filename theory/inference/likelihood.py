@@ -76,27 +76,26 @@ class Evaluation:
         return np.isfinite(self.loss)
 
 
-class Likelihood:
-    """The profiled loss of one replica (see the module docstring) on a backend's forward pass.
+class ReplicaLoss:
+    """One replica's loss assembled from its event term (see the module docstring): the data
+    set totals W_t, luminosity centres and uncertainties, priors, and the count of unphysical
+    trial points. ``combine`` turns an event term, expected counts and their derivatives into an
+    ``Evaluation``; ``Likelihood`` (one replica on a backend) and the lockstep engine
+    (``theory.inference.lockstep``, many replicas in one batched product) both use it.
 
     Parameters
     ----------
-    backend : a ``theory.kernels.backends`` backend (its problem holds the events and nodes)
-    weights : float[n_events] the replica's event weights
-    centres : float[2] luminosity-constraint centres c_t
-    deltas : float[2] relative luminosity uncertainties delta_t
+    totals : float[2] W_t = sum of the replica's weights per data set (``TARGETS`` order)
+    log_lumi_term : float, sum_i w_i ln L_t(i)
+    centres, deltas : float[2]
     priors : Priors or None
     """
 
-    def __init__(self, backend, weights, centres, deltas, priors=None):
-        pb = backend.problem
-        self.backend = backend
-        self.w = np.asarray(weights, dtype=float)
+    def __init__(self, totals, log_lumi_term, centres, deltas, priors=None):
+        self.W = np.asarray(totals, dtype=float)
+        self.log_lumi_term = float(log_lumi_term)
         self.c = np.asarray(centres, dtype=float)
         self.delta2 = np.asarray(deltas, dtype=float) ** 2
-        target = pb.target[: pb.n_events]
-        self.W = np.array([self.w[target == t].sum() for t in range(len(TARGETS))])
-        self.log_lumi_term = float(self.w @ pb.log_lumi)
         self.priors = priors
         self.unphysical = 0
         """Trial points with dsigma <= 0 somewhere (each one made the optimiser step back)."""
@@ -112,37 +111,63 @@ class Likelihood:
         kappa = np.where(fixed, 0.0, lam * d2 / np.where(fixed, 1.0, disc))
         return lam, kappa
 
-    def _loss(self, theta, ds, nu):
-        if ds.min(initial=np.inf) <= 0.0 or nu.min() <= 0.0:
+    def combine(self, theta, physical, event_sum, nu, event_grad=None, event_hessian=None, dnu=None):
+        """The Evaluation from the event term sum_i w_i ln dsigma_i (``event_sum``), the expected
+        counts nu[2] and, for the gradient and Gauss-Newton matrix, -sum_i w_i J_i / dsigma_i
+        (``event_grad``), sum_i w_i J_i J_i^T / dsigma_i^2 (``event_hessian``) and dnu[2, P].
+        ``physical`` False (some dsigma <= 0): loss +inf."""
+        if not physical or nu.min() <= 0.0:
             self.unphysical += 1
-            return np.inf, np.full(len(nu), np.nan), None
+            return Evaluation(theta, np.inf, np.full(len(nu), np.nan))
         lam, kappa = self._lumi(nu)
         constrained = self.delta2 > 0.0
         loss = float(np.sum(lam * nu - np.where(self.W > 0, self.W * np.log(np.maximum(lam, 1e-300)), 0.0)))
         loss += float(np.sum((lam - self.c)[constrained] ** 2 / (2.0 * self.delta2[constrained])))
-        loss -= float(self.w @ np.log(ds)) + self.log_lumi_term
+        loss -= float(event_sum) + self.log_lumi_term
         if self.priors is not None:
             loss += self.priors.value(theta)
-        return loss, lam, kappa
+        if event_grad is None:
+            return Evaluation(theta, loss, lam)
+        grad = lam @ dnu + event_grad
+        H = event_hessian - (dnu.T * kappa) @ dnu
+        if self.priors is not None:
+            grad += self.priors.precision * (theta - self.priors.mean)
+            H[np.diag_indices_from(H)] += self.priors.precision
+        return Evaluation(theta, loss, lam, grad, 0.5 * (H + H.T))
+
+
+class Likelihood(ReplicaLoss):
+    """The profiled loss of one replica (see the module docstring) on a backend's forward pass.
+
+    Parameters
+    ----------
+    backend : a ``theory.kernels.backends`` backend (its problem holds the rows and nodes)
+    weights : float[n_rows] the replica's row weights (event weights, or data moments)
+    centres : float[2] luminosity-constraint centres c_t
+    deltas : float[2] relative luminosity uncertainties delta_t
+    priors : Priors or None
+    """
+
+    def __init__(self, backend, weights, centres, deltas, priors=None):
+        pb = backend.problem
+        self.backend = backend
+        self.w = np.asarray(weights, dtype=float)
+        target = pb.target[: pb.n_events]
+        totals = [self.w[target == t].sum() for t in range(len(TARGETS))]
+        super().__init__(totals, self.w @ pb.log_lumi, centres, deltas, priors)
 
     def value(self, theta):
         """The loss at theta (one forward pass; +inf where unphysical)."""
         theta = np.asarray(theta, dtype=float)
         ds, nu = self.backend.predictions(theta)
-        loss, lam, _ = self._loss(theta, ds, nu)
-        return Evaluation(theta, loss, lam)
+        physical = ds.min(initial=np.inf) > 0.0
+        return self.combine(theta, physical, self.w @ np.log(ds) if physical else 0.0, nu)
 
     def full(self, theta):
         """Loss, gradient and Gauss-Newton matrix at theta (one forward pass with the Jacobian)."""
         theta = np.asarray(theta, dtype=float)
         ds, nu, J, dnu = self.backend.predictions(theta, jacobian=True)
-        loss, lam, kappa = self._loss(theta, ds, nu)
-        if not np.isfinite(loss):
-            return Evaluation(theta, loss, lam)
+        if not ds.min(initial=np.inf) > 0.0:
+            return self.combine(theta, False, 0.0, nu)
         r = self.w / ds
-        grad = lam @ dnu - J @ r
-        H = (J * (r / ds)) @ J.T - (dnu.T * kappa) @ dnu
-        if self.priors is not None:
-            grad += self.priors.precision * (theta - self.priors.mean)
-            H[np.diag_indices_from(H)] += self.priors.precision
-        return Evaluation(theta, loss, lam, grad, 0.5 * (H + H.T))
+        return self.combine(theta, True, self.w @ np.log(ds), nu, -(J @ r), (J * (r / ds)) @ J.T, dnu)

@@ -76,13 +76,51 @@ def minimise(likelihood, start, bounds, max_iterations=100, tolerance=1e-8):
     params, loss, lumi, status, message, iterations, evaluations (forward passes, with or without
     the Jacobian), jacobians, unphysical (rejected trial points), decrement; iterations counts
     the steps taken."""
+    steps = optimiser(start, bounds, max_iterations, tolerance)
+    request = next(steps)
+    while True:
+        theta, jacobian = request
+        try:
+            result = likelihood.full(theta) if jacobian else likelihood.value(theta)
+        except Exception as err:  # into the optimiser, which records the replica as failed
+            request = _throw(steps, err)
+        else:
+            request = _send(steps, result)
+        if isinstance(request, dict):
+            request["unphysical"] = likelihood.unphysical
+            return request
+
+
+def _send(steps, result):
+    try:
+        return steps.send(result)
+    except StopIteration as stop:
+        return stop.value
+
+
+def _throw(steps, err):
+    try:
+        return steps.throw(err)
+    except StopIteration as stop:
+        return stop.value
+
+
+def optimiser(start, bounds, max_iterations=100, tolerance=1e-8):
+    """The optimiser of ``minimise`` as a coroutine: it yields requests (theta, jacobian) and is
+    sent back the ``Evaluation`` at theta (``Likelihood.full`` when jacobian, else ``value``);
+    it returns the result dict (without ``unphysical``, which the likelihood counts).
+
+    One replica's optimiser never sees another's numbers, so a driver may advance many replicas
+    in lockstep and evaluate their requests in one batched product
+    (``theory.inference.lockstep``) without changing any replica's path.
+    """
     lo, hi = np.asarray(bounds, dtype=float).T
     theta = np.clip(np.asarray(start, dtype=float), lo, hi)
     evaluations = jacobians = 0
     status, message, decrement = 1, "iteration limit reached", np.nan
     steps = 0
     try:
-        cur = likelihood.full(theta)
+        cur = yield theta, True
         evaluations, jacobians = 1, 1
         if not cur.physical:
             raise ValueError("the start point is unphysical (d2sigma <= 0 at some event or node)")
@@ -100,13 +138,13 @@ def minimise(likelihood, start, bounds, max_iterations=100, tolerance=1e-8):
                 trial = np.clip(cur.theta + 0.5**k * d, lo, hi)  # feasible already; clip the rounding
                 predicted = float(g @ (trial - cur.theta))
                 # the full step usually succeeds: evaluate it with the Jacobian the next iteration needs
-                new = likelihood.full(trial) if k == 0 else likelihood.value(trial)
+                new = yield trial, k == 0
                 evaluations += 1
                 jacobians += k == 0
                 if not (new.physical and new.loss <= cur.loss + ARMIJO * predicted):
                     continue
                 if new.grad is None:
-                    new = likelihood.full(trial)
+                    new = yield trial, True
                     evaluations += 1
                     jacobians += 1
                     if not new.physical:  # d2sigma ~ 0 at some row: the 1 + P pass rounds it below
@@ -130,5 +168,5 @@ def minimise(likelihood, start, bounds, max_iterations=100, tolerance=1e-8):
         status, message = 3, f"{type(err).__name__}: {err}"
         out = {"params": np.full(len(theta), np.nan), "loss": np.nan, "lumi": np.full(2, np.nan)}
     out.update(status=status, message=message, iterations=steps, evaluations=evaluations, jacobians=jacobians,
-               unphysical=likelihood.unphysical, decrement=decrement)  # fmt: skip
+               decrement=decrement)  # fmt: skip
     return out

@@ -8,6 +8,7 @@ cut-region quadrature, and hands them down.
 """
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -65,6 +66,8 @@ class FitSettings:
     max_iterations: int
     tolerance: float
     start: dict
+    likelihood: str = "exact"
+    """``exact`` (every event through the kernel) or ``interpolated`` (``theory.inference.moments``)."""
 
     @property
     def n_chunks(self):
@@ -167,6 +170,7 @@ class RunSettings:
                 fit["max_iterations"],
                 float(fit["tolerance"]),
                 dict(fit["start"]),
+                fit["likelihood"],
             ),
             quadrature=(config["quadrature"]["n_x"], config["quadrature"]["n_q2"]),
             bands=BandSettings(b["x_min"], b["x_max"], b["n_x"], tuple(b["q2"])),
@@ -291,13 +295,43 @@ class Run:
         q2 = np.unique(np.concatenate([[self.settings.theory.mu0_2], b.q2]))
         return x, q2
 
+    @property
+    def grid(self):
+        """The interpolation grid of the cut region (``theory.dis.grid.CutGrid``), built on first use."""
+        if getattr(self, "_grid", None) is None:
+            from theory.dis.grid import CutGrid
+
+            self._grid = CutGrid(self.cuts, self.sqrt_s**2, self.setup.scheme.thresholds2)
+        return self._grid
+
+    @property
+    def coarse_grid(self):
+        """The lockstep fits' Gauss-Newton grid (``theory.inference.lockstep.COARSE``), built on first use."""
+        if getattr(self, "_coarse_grid", None) is None:
+            from theory.dis.grid import CutGrid
+            from theory.inference.lockstep import COARSE
+
+            self._coarse_grid = CutGrid(self.cuts, self.sqrt_s**2, self.setup.scheme.thresholds2, COARSE)
+        return self._coarse_grid
+
+    def grid_problem(self, samples):
+        """The Problem of the interpolated likelihood: the grid's nodes for each target (``TARGETS``
+        order) as its rows, with the samples' normalisation nodes and luminosities."""
+        g = self.grid
+        nodes = {t: SimpleNamespace(x=g.x, Q2=g.Q2, lumi_nb=samples[t].lumi_nb) for t in TARGETS}
+        return self.problem(nodes)
+
+    def likelihood_problem(self, samples):
+        """The Problem the fits' backend evaluates: events (``fit.likelihood: exact``) or grid nodes."""
+        return self.grid_problem(samples) if self.fit.likelihood == "interpolated" else self.problem(samples)
+
     def problem(self, samples):
         """The fit Problem of event samples {"p": EventSample, "n": EventSample}."""
         from theory.kernels.backends import Problem
 
         x = np.concatenate([samples[t].x for t in TARGETS])
         Q2 = np.concatenate([samples[t].Q2 for t in TARGETS])
-        target = np.concatenate([np.full(len(samples[t]), i) for i, t in enumerate(TARGETS)])
+        target = np.concatenate([np.full(len(samples[t].x), i) for i, t in enumerate(TARGETS)])
         xq, qq, wq = self.quadrature
         norm = {
             "x": np.concatenate([xq] * len(TARGETS)),

@@ -56,7 +56,9 @@ class CachedKernel:
     problem's event index), ``norm[t]`` float64[M], M = 6 * nodes.
     """
 
-    def __init__(self, problem, dtype=np.float64):
+    def __init__(self, problem, dtype=np.float64, tol=None):
+        self.tol = COMPRESSION_TOL if tol is None else tol
+        """Relative truncation of the factors (``low_rank``)."""
         n_ev = problem.n_events
         K = kernel_for(problem)
         Kr = real_layout(K)
@@ -75,7 +77,7 @@ class CachedKernel:
     def factors(self):
         """[(A_t, W_t) for t in p, n]: the machine-precision low-rank factors (computed once)."""
         if getattr(self, "_factors", None) is None:
-            self._factors = [low_rank(b) for b in self.blocks]
+            self._factors = [low_rank(b, self.tol) for b in self.blocks]
         return self._factors
 
     @property
@@ -102,7 +104,8 @@ def low_rank(Kr, tol=COMPRESSION_TOL):
         return np.zeros((0, 1)), np.zeros((1, Kr.shape[1]))
     norms = np.linalg.norm(Kr, axis=1)
     norms[norms == 0.0] = 1.0
-    U, S, Vt = np.linalg.svd(Kr / norms[:, None], full_matrices=False)
+    with threadpool_limits(limits=1, user_api="blas"):  # the same factors whatever the job's threads
+        U, S, Vt = np.linalg.svd(Kr / norms[:, None], full_matrices=False)
     r = max(1, int(np.count_nonzero(S > tol)))
     return np.ascontiguousarray(U[:, :r] * (S[:r] * norms[:, None])), np.ascontiguousarray(Vt[:r])
 
@@ -147,6 +150,8 @@ class CachedCPU(Backend):
     """
 
     name = "cached-cpu"
+    lockstep = True
+    """The fits advance all replicas of a job together on this backend (``theory.inference.lockstep``)."""
 
     def __init__(self, problem, kernel=None):
         super().__init__(problem)
