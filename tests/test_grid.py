@@ -115,7 +115,9 @@ def test_interpolant_of_ln_d2sigma_and_its_gradient_is_within_1e6_over_the_regio
             dlog = J[:, G:] / ds[G:]
             scale = np.maximum(1.0, np.sqrt(np.mean(dlog**2, axis=1)))
             gerr = np.abs(grid.interpolate(J[:, :G] / ds[:G], x, q) - dlog).max(axis=1) / scale
-            assert gerr.max() <= BOUND, f"gradient off by {gerr.max():.1e} ({run.param.names[gerr.argmax()]}) at {theta}"
+            assert gerr.max() <= BOUND, (
+                f"gradient off by {gerr.max():.1e} ({run.param.names[gerr.argmax()]}) at {theta}"
+            )
     assert checked >= 16  # most of the sets are physical: the bound is not tested on a few
 
 

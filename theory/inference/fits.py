@@ -34,6 +34,8 @@ from theory.inference.run import ConfigError
 from theory.provenance import stamp
 from theory.qcd.flavours import TARGETS
 
+PROGRESS_S = 30.0
+"""Seconds between progress lines of a job's data pass."""
 NUISANCES = tuple(f"lumi_{t}" for t in TARGETS)
 """Names of the luminosity nuisances lambda_t = L_t(true) / L_t(measured)."""
 INT_KEYS = ("status", "iterations", "evaluations", "jacobians", "unphysical")
@@ -73,7 +75,7 @@ def fit_replica(likelihood, start, bounds, max_iterations, tolerance):
     return out
 
 
-def fit_replicas(run, backend, samples, replicas, workers, seed=None):
+def fit_replicas(run, backend, samples, replicas, workers, seed=None, checkpoint=None):
     """Fit replicas of a run's event ``samples`` on ``backend`` (of ``run.likelihood_problem``);
     yields their rows (with ``replica``) in order.
 
@@ -89,10 +91,10 @@ def fit_replicas(run, backend, samples, replicas, workers, seed=None):
     fit = run.fit
     start, bounds = run.start(), np.array(run.param.bounds)
     replicas = list(replicas)
-    weights = row_weights(run, samples, replicas, seed)
     if getattr(backend, "lockstep", False):
-        yield from _fit_lockstep(run, backend, samples, replicas, weights, seed, workers)
+        yield from _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint)
         return
+    weights = row_weights(run, samples, replicas, seed)
     workers = max(1, min(workers, len(replicas))) if BACKENDS[fit.backend].concurrent else 1
     backend.predictions(start)  # lazy set-up (factors, device arrays) once, before any threads
 
@@ -104,52 +106,119 @@ def fit_replicas(run, backend, samples, replicas, workers, seed=None):
         yield from pool.map(one, replicas)
 
 
-def _fit_lockstep(run, backend, samples, replicas, weights, seed, workers):
-    """All replicas together on the cached CPU kernel (``theory.inference.lockstep``)."""
+def _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint=None):
+    """All replicas together on the cached CPU kernel (``theory.inference.lockstep``); with a
+    ``theory.inference.checkpoint.Checkpoint``, restartable."""
     from theory.inference.likelihood import ReplicaLoss
     from theory.inference.lockstep import COARSE_TOL, LockstepEngine, drive
-    from theory.inference.moments import replica_moments
+    from theory.inference.moments import MomentPass
     from theory.kernels.backends import Problem
     from theory.kernels.backends.cached import CachedKernel
 
     seed = run.seed if seed is None else seed
     pb, kern = backend.problem, backend.kernel
     grid = run.coarse_grid
+    interpolated = run.fit.likelihood == "interpolated"
+    stages = {"coarse": grid, **({"fine": run.grid} if interpolated else {})}
+    moments = MomentPass(stages, samples, seed, replicas, TARGETS)
+    finished = {}
+    if checkpoint is not None:
+        saved = checkpoint.load()
+        if saved is not None:
+            moments.restore(saved[0])
+            finished = saved[1]
+    if not moments.done:
+        t_pass, shown = time.perf_counter(), [time.perf_counter()]
+
+        def after():
+            if checkpoint is None:
+                return
+            checkpoint.maybe_save(moments.state(), finished)
+            now = time.perf_counter()
+            if now - shown[0] >= PROGRESS_S:
+                shown[0] = now
+                f = moments.fraction
+                checkpoint.log(f"data pass: {100 * f:.0f}% of {len(replicas)} replicas' moments, "
+                               f"~{(now - t_pass) * (1 - f) / max(f, 1e-9):.0f} s left")  # fmt: skip
+
+        moments.run(after=after)
+        if checkpoint is not None:
+            checkpoint.save(moments.state(), finished)  # the data pass, the long part, is kept
+    if interpolated:
+        fine = moments.moments("fine")
+        weights = {b: fine[j] for j, b in enumerate(replicas)}
+    else:
+        sizes = {t: len(samples[t].x) for t in TARGETS}
+        weights = {b: replica_weights(seed, b, sizes) for b in replicas}
+    cm = moments.moments("coarse")
     nodes = Problem(run.setup, run.contour, run.param, np.concatenate([grid.x] * len(TARGETS)),
                     np.concatenate([grid.Q2] * len(TARGETS)), np.repeat(np.arange(len(TARGETS)), grid.n_nodes),
                     sqrt_s=run.sqrt_s, tables=run.tables)  # fmt: skip
     coarse = CachedKernel(nodes, tol=COARSE_TOL)
-    cm = replica_moments(grid, samples, seed, replicas, TARGETS)
     deltas = run.lumi_deltas()
+    todo = [b for b in replicas if b not in finished]
     losses, rows_w, coarse_w = [], [], []
-    for j, b in enumerate(replicas):
+    for b in todo:
+        j = replicas.index(b)
         w = weights[b]
         totals = [w[kern.order[t]].sum() for t in range(len(TARGETS))]
         centres = [lumi_centre(seed, t, b, d) for t, d in zip(TARGETS, deltas, strict=True)]
         losses.append(ReplicaLoss(totals, w @ pb.log_lumi, centres, deltas, run.priors))
         rows_w.append([np.ascontiguousarray(w[kern.order[t]]) for t in range(len(TARGETS))])
         coarse_w.append([np.ascontiguousarray(cm[j][coarse.order[t]]) for t in range(len(TARGETS))])
-    engine = LockstepEngine(kern, coarse, run.param, run.contour.N, workers)
-    results = drive(engine, losses, rows_w, coarse_w, [run.start()] * len(replicas), np.array(run.param.bounds),
-                    run.fit.max_iterations, run.fit.tolerance)  # fmt: skip
-    for b, r in zip(replicas, results, strict=True):
-        yield {**r, "replica": b}
+
+    t_fit = time.perf_counter()
+
+    def done(j, result):
+        share = (time.perf_counter() - t_fit) / len(todo)  # the replica's share so far
+        finished[todo[j]] = {**result, "replica": todo[j], "wall_s": share, "cpu_s": share}
+        if checkpoint is not None:
+            checkpoint.maybe_save(moments.state(), finished)
+
+    if todo:
+        engine = LockstepEngine(kern, coarse, run.param, run.contour.N, workers)
+        results = drive(engine, losses, rows_w, coarse_w, [run.start()] * len(todo), np.array(run.param.bounds),
+                        run.fit.max_iterations, run.fit.tolerance, log=done)  # fmt: skip
+        for b, r in zip(todo, results, strict=True):
+            finished[b] = {**r, "replica": b}
+    for b in replicas:
+        yield finished[b]
+
+
+def write_rows(group, rows):
+    """Replica rows as datasets of an HDF5 group (the chunk file layout, module docstring)."""
+    import h5py
+
+    group.create_dataset("replica", data=np.array([r["replica"] for r in rows], dtype=np.int64))
+    group.create_dataset("params", data=np.array([r["params"] for r in rows], dtype=float).reshape(len(rows), -1))
+    group.create_dataset("lumi", data=np.array([r["lumi"] for r in rows], dtype=float).reshape(len(rows), -1))
+    for key in FLOAT_KEYS:
+        group.create_dataset(key, data=np.array([r[key] for r in rows], dtype=float))
+    for key in INT_KEYS:
+        group.create_dataset(key, data=np.array([r[key] for r in rows], dtype=np.int64))
+    group.create_dataset("message", data=np.array([r["message"] for r in rows], dtype=object),
+                         dtype=h5py.string_dtype())  # fmt: skip
+
+
+def read_rows(group):
+    """The rows ``write_rows`` wrote."""
+    n = len(group["replica"])
+    out = []
+    for i in range(n):
+        message = group["message"][i]
+        message = message.decode() if isinstance(message, bytes) else str(message)
+        row = {"replica": int(group["replica"][i]), "params": group["params"][i], "lumi": group["lumi"][i],
+               "message": message}  # fmt: skip
+        row.update({k: float(group[k][i]) for k in FLOAT_KEYS})
+        row.update({k: int(group[k][i]) for k in INT_KEYS})
+        out.append(row)
+    return out
 
 
 def write_chunk(path, rows, attrs):
     """Write a chunk file atomically (see the module docstring for the layout)."""
-    import h5py
-
     with write_hdf5(path) as f:
-        f.create_dataset("replica", data=np.array([r["replica"] for r in rows], dtype=np.int64))
-        f.create_dataset("params", data=np.array([r["params"] for r in rows], dtype=float).reshape(len(rows), -1))
-        f.create_dataset("lumi", data=np.array([r["lumi"] for r in rows], dtype=float).reshape(len(rows), -1))
-        for key in FLOAT_KEYS:
-            f.create_dataset(key, data=np.array([r[key] for r in rows], dtype=float))
-        for key in INT_KEYS:
-            f.create_dataset(key, data=np.array([r[key] for r in rows], dtype=np.int64))
-        f.create_dataset("message", data=np.array([r["message"] for r in rows], dtype=object),
-                         dtype=h5py.string_dtype())  # fmt: skip
+        write_rows(f, rows)
         for key, value in attrs.items():
             f.attrs[key] = value
         stamp(f.attrs)
@@ -170,10 +239,11 @@ def build_tables(run, samples, out_path, log=print):
         f"{kernel.nbytes / 1e6:.1f} MB -> {out_path}")  # fmt: skip
 
 
-def run_chunk(run, chunk, samples, out_path, log=print, tables=None):
+def run_chunk(run, chunk, samples, out_path, log=print, tables=None, checkpoint=None):
     """Fit one chunk of replicas of a ``theory.inference.run.Run`` and write its file. Returns the rows.
 
     ``tables``: a kernel file from ``build_tables`` for the cached backends (else built here).
+    ``checkpoint``: the job's checkpoint file (lockstep backends; default ``<out_path>.ckpt``).
     """
     import numba
 
@@ -195,7 +265,16 @@ def run_chunk(run, chunk, samples, out_path, log=print, tables=None):
     log(f"chunk {chunk}: backend {fit.backend} ready in {time.perf_counter() - t0:.2f} s ({source})")
     replicas = fit.chunk_replicas(chunk)
     rows = []
-    for done, row in enumerate(fit_replicas(run, backend, samples, replicas, numba.get_num_threads()), start=1):
+    if not getattr(backend, "lockstep", False):
+        checkpoint = None
+    else:
+        from theory.inference.checkpoint import Checkpoint, checkpoint_key
+
+        key = checkpoint_key(run.config, replicas, samples, TARGETS)
+        where = checkpoint if checkpoint is not None else f"{out_path}.ckpt"
+        checkpoint = Checkpoint(where, key, fit.checkpoint_s, log=lambda m: log(f"chunk {chunk}: {m}"))
+    fitted = fit_replicas(run, backend, samples, replicas, numba.get_num_threads(), checkpoint=checkpoint)
+    for done, row in enumerate(fitted, start=1):
         rows.append(row)
         elapsed = time.perf_counter() - t0
         left = elapsed / done * (len(replicas) - done)
@@ -218,4 +297,6 @@ def run_chunk(run, chunk, samples, out_path, log=print, tables=None):
         "finished_epoch": time.time(),
     }
     write_chunk(out_path, rows, attrs)
+    if checkpoint is not None:
+        checkpoint.clear()
     return rows

@@ -29,11 +29,11 @@ CHUNK_EVENTS = 32768
 
 @njit(parallel=True, cache=True, nogil=True)
 def accumulate(cell, Bx, Bv, w, out):
-    """out[r, cell, a, b] += w[i, r] Bx[i, a] Bv[i, b] for every event i, in order, per replica r."""
+    """out[r, cell, a, b] += w[r, i] Bx[i, a] Bv[i, b] for every event i, in order, per replica r."""
     nx, nv = Bx.shape[1], Bv.shape[1]
-    for r in prange(w.shape[1]):
+    for r in prange(w.shape[0]):
         for i in range(cell.shape[0]):
-            wi = w[i, r]
+            wi = w[r, i]
             if wi == 0.0:
                 continue
             c = cell[i]
@@ -43,19 +43,25 @@ def accumulate(cell, Bx, Bv, w, out):
                     out[r, c, a, b] += f * Bv[i, b]
 
 
-def dataset_moments(grid, x, Q2, seed, dataset, replicas, chunk=CHUNK_EVENTS, out=None):
-    """Moments m[len(replicas), grid.n_nodes] of one data set's events (x, Q2) for the replicas."""
+def chunk_weights(seed, dataset, replicas, start, stop):
+    """The replicas' Poisson weights of events start .. stop-1: float[len(replicas), stop - start]."""
+    w = np.empty((len(replicas), stop - start))
+    for j, b in enumerate(replicas):
+        poisson_weights(seed, dataset, b, start, stop, out=w[j])
+    return w
+
+
+def dataset_moments(grid, x, Q2, seed, dataset, replicas, chunk=CHUNK_EVENTS, out=None, start=0):
+    """Moments m[len(replicas), grid.n_nodes] of one data set's events (x, Q2) for the replicas
+    (``out``/``start``: partial sums of events 0 .. start-1 to continue from)."""
     n = len(x)
     spec = grid.spec
     if out is None:
         out = np.zeros((len(replicas), grid.n_cells, spec.x_nodes, spec.q2_nodes))
-    for start in range(0, n, chunk):
-        stop = min(n, start + chunk)
-        cell, Bx, Bv = grid.basis(x[start:stop], Q2[start:stop])
-        w = np.empty((stop - start, len(replicas)))
-        for j, b in enumerate(replicas):
-            w[:, j] = poisson_weights(seed, dataset, b, start, stop)
-        accumulate(cell.astype(np.int64), Bx, Bv, w, out)
+    for lo in range(start, n, chunk):
+        stop = min(n, lo + chunk)
+        cell, Bx, Bv = grid.basis(x[lo:stop], Q2[lo:stop])
+        accumulate(cell.astype(np.int64), Bx, Bv, chunk_weights(seed, dataset, replicas, lo, stop), out)
     return out.reshape(len(replicas), grid.n_nodes)
 
 
@@ -65,3 +71,62 @@ def replica_moments(grid, samples, seed, replicas, targets, chunk=CHUNK_EVENTS):
     return np.concatenate(
         [dataset_moments(grid, samples[t].x, samples[t].Q2, seed, t, list(replicas), chunk) for t in targets], axis=1
     )
+
+
+class MomentPass:
+    """The data moments of a job's replicas on several grids, over every data set: a restartable
+    pass. ``stages``: {name: grid}; each chunk's weights serve every grid. ``state()`` /
+    ``restore()`` give and take the partial sums and each data set's event position, so a killed
+    job resumes where its last checkpoint left off and ends with the very same sums
+    (accumulation is in file order)."""
+
+    def __init__(self, stages, samples, seed, replicas, targets, chunk=CHUNK_EVENTS):
+        self.stages, self.samples, self.seed = stages, samples, seed
+        self.replicas, self.targets, self.chunk = list(replicas), tuple(targets), chunk
+        self.sums = {
+            f"{name}/{t}": np.zeros((len(self.replicas), g.n_cells, g.spec.x_nodes, g.spec.q2_nodes))
+            for name, g in stages.items()
+            for t in self.targets
+        }
+        self.position = {t: 0 for t in self.targets}
+
+    def state(self):
+        """Arrays of the pass so far: the partial sums and positions."""
+        out = {f"sums/{k}": v for k, v in self.sums.items()}
+        out.update({f"position/{t}": np.int64(v) for t, v in self.position.items()})
+        return out
+
+    def restore(self, state):
+        for k in self.sums:
+            self.sums[k][...] = state[f"sums/{k}"]
+        for t in self.targets:
+            self.position[t] = int(state[f"position/{t}"])
+
+    @property
+    def done(self):
+        return all(self.position[t] >= len(self.samples[t].x) for t in self.targets)
+
+    @property
+    def fraction(self):
+        """Share of the events passed."""
+        return sum(self.position.values()) / max(sum(len(self.samples[t].x) for t in self.targets), 1)
+
+    def run(self, after=None):
+        """Finish the pass; ``after()`` is called after every chunk of events."""
+        for t in self.targets:
+            ev = self.samples[t]
+            n = len(ev.x)
+            for lo in range(self.position[t], n, self.chunk):
+                stop = min(n, lo + self.chunk)
+                w = chunk_weights(self.seed, t, self.replicas, lo, stop)
+                for name, grid in self.stages.items():
+                    cell, Bx, Bv = grid.basis(ev.x[lo:stop], ev.Q2[lo:stop])
+                    accumulate(cell.astype(np.int64), Bx, Bv, w, self.sums[f"{name}/{t}"])
+                self.position[t] = stop
+                if after is not None:
+                    after()
+        return self
+
+    def moments(self, name):
+        """[len(replicas), T * n_nodes] of one grid, data sets in ``targets`` order."""
+        return np.concatenate([self.sums[f"{name}/{t}"].reshape(len(self.replicas), -1) for t in self.targets], axis=1)

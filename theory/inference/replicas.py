@@ -25,6 +25,7 @@ from the same generator (a separate stream): the parametric bootstrap of that me
 import zlib
 
 import numpy as np
+from numba import njit
 from scipy.special import gammaincc, ndtri
 
 WEIGHT_STREAM = 2000
@@ -56,15 +57,33 @@ def uniforms(seed, stream, dataset, replica, start, stop):
     return (raw >> np.uint64(11)).astype(np.float64) * 2.0**-53
 
 
-def poisson_weights(seed, dataset, replica, start, stop):
-    """Poisson(1) counts (float) of events start .. stop-1 of a data set in bootstrap replica b.
+@njit(cache=True, nogil=True)
+def _invert(raw, cdf, out):
+    """out[i] = #{k: cdf[k] <= u_i}, u_i = (raw_i >> 11) 2^-53: numpy's searchsorted(cdf, u, "right")
+    by a linear search from 0 (1.0 steps on average for Poisson(1), against a binary search's five)."""
+    for i in range(raw.shape[0]):
+        u = np.float64(raw[i] >> np.uint64(11)) * 2.0**-53
+        k = 0
+        while k < cdf.shape[0] and cdf[k] <= u:
+            k += 1
+        out[i] = k
 
-    Replica 0 (the central fit) has every weight 1.
+
+def poisson_weights(seed, dataset, replica, start, stop, out=None):
+    """Poisson(1) counts (float) of events start .. stop-1 of a data set in bootstrap replica b
+    (into ``out`` when given). Replica 0 (the central fit) has every weight 1.
     """
+    if not 0 <= start <= stop:
+        raise ValueError(f"event range [{start}, {stop}) must be non-negative and increasing")
+    if out is None:
+        out = np.empty(stop - start)
     if replica == 0:
-        return np.ones(stop - start)
-    u = uniforms(seed, WEIGHT_STREAM, dataset, replica, start, stop)
-    return np.searchsorted(POISSON1_CDF, u, side="right").astype(np.float64)
+        out[:] = 1.0
+        return out
+    block, skip = divmod(start, 4)  # Philox4x64: four 64-bit outputs per counter value
+    gen = np.random.Philox(key=_philox_key(seed, WEIGHT_STREAM, dataset, replica), counter=[block, 0, 0, 0])
+    _invert(gen.random_raw(skip + stop - start)[skip:], POISSON1_CDF, out)
+    return out
 
 
 def lumi_centre(seed, dataset, replica, delta):

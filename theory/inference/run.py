@@ -68,6 +68,8 @@ class FitSettings:
     start: dict
     likelihood: str = "exact"
     """``exact`` (every event through the kernel) or ``interpolated`` (``theory.inference.moments``)."""
+    checkpoint_s: float = 300.0
+    """Seconds between a fit job's checkpoints (``theory.inference.checkpoint``)."""
 
     @property
     def n_chunks(self):
@@ -171,6 +173,7 @@ class RunSettings:
                 float(fit["tolerance"]),
                 dict(fit["start"]),
                 fit["likelihood"],
+                float(fit["checkpoint_s"]),
             ),
             quadrature=(config["quadrature"]["n_x"], config["quadrature"]["n_q2"]),
             bands=BandSettings(b["x_min"], b["x_max"], b["n_x"], tuple(b["q2"])),

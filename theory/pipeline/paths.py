@@ -4,7 +4,7 @@
     <root>/<run>/warmup.json                   Numba kernels compiled once (cache folder, seconds)
     <root>/<run>/events/{p,n}.h5               generated (or copied) events
     <root>/<run>/tables/kernel.h5              the cached kernel (workflow stage 2)
-    <root>/<run>/fits/chunk_<k>.h5             one file per fit job
+    <root>/<run>/fits/chunk_<k>.h5             one file per fit job (chunk_<k>.h5.ckpt while it runs)
     <root>/<run>/posterior.h5                  merged replicas, summary, PDF bands, provenance
     <root>/<run>/timing.h5                     one row per fit job
     <root>/<run>/plots/{bands,pulls,loss,timing}.png
@@ -75,6 +75,10 @@ class RunPaths:
 
     def chunk(self, chunk):
         return self.dir / "fits" / f"chunk_{chunk}.h5"
+
+    def checkpoint(self, chunk):
+        """A fit job's checkpoint (``theory.inference.checkpoint``), removed once its chunk is written."""
+        return self.dir / "fits" / f"chunk_{chunk}.h5.ckpt"
 
     def chunks(self, n_chunks):
         return [self.chunk(k) for k in range(n_chunks)]

@@ -251,7 +251,7 @@ def fit(args):
     run, paths = stage(args)
     kernel = paths.kernel
     run_chunk(run, args.chunk, _samples(run, paths), paths.chunk(args.chunk), log=log,
-              tables=kernel if kernel.is_file() else None)  # fmt: skip
+              tables=kernel if kernel.is_file() else None, checkpoint=paths.checkpoint(args.chunk))  # fmt: skip
     return 0
 
 
