@@ -25,3 +25,19 @@ def test_bench_small(tmp_path, capsys):
 def test_bench_rejects_bad_numbers(capsys):
     assert main(["bench", "--events", "0"]) == 2
     assert "--events" in capsys.readouterr().err
+
+
+def test_scaling_table_has_both_likelihoods_and_skips_exact_above_its_limit(monkeypatch):
+    from theory.pipeline import scaling
+
+    monkeypatch.setattr(scaling, "EXACT_MAX", 3000)
+    result = scaling.run(sizes=(2000, 6000), replicas=2, repeats=1, log=lambda m: None)
+    kinds = [(r["events_per_target"], r["likelihood"]) for r in result["rows"]]
+    assert kinds == [(2000, "exact"), (2000, "interpolated"), (6000, "interpolated")]
+    inter = [r for r in result["rows"] if r["likelihood"] == "interpolated"]
+    assert inter[0]["rows"] == inter[1]["rows"]  # the grid does not grow with the events
+    for r in result["rows"]:
+        assert r["data_pass_ns_per_event_replica"] > 0
+        assert 0 < r["full_s_batched"]["min"] <= r["full_s_batched"]["median"] <= r["full_s_batched"]["max"]
+    assert "ratio_largest_to_smallest" in result
+    assert "events/target" in scaling.format_table(result)

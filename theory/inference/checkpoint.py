@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 from theory.atomic import write_hdf5
+from theory.inference.rows import read_rows, write_rows
 
 
 def checkpoint_key(config, replicas, samples, targets):
@@ -59,8 +60,6 @@ class Checkpoint:
                 )
                 rows = {}
                 if "rows" in f:
-                    from theory.inference.fits import read_rows
-
                     rows = {r["replica"]: r for r in read_rows(f["rows"])}
         except (OSError, KeyError) as err:
             self.log(f"checkpoint {self.path} unreadable ({err}): ignored")
@@ -72,8 +71,6 @@ class Checkpoint:
         return time.monotonic() - self.last >= self.interval
 
     def save(self, state, rows):
-        from theory.inference.fits import write_rows
-
         with write_hdf5(self.path) as f:
             f.attrs["key"] = self.key
             g = f.create_group("state")

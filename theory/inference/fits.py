@@ -30,6 +30,7 @@ from theory.atomic import write_hdf5
 from theory.inference.likelihood import Likelihood
 from theory.inference.optimise import minimise
 from theory.inference.replicas import lumi_centre, replica_weights
+from theory.inference.rows import write_rows
 from theory.inference.run import ConfigError
 from theory.provenance import stamp
 from theory.qcd.flavours import TARGETS
@@ -38,8 +39,6 @@ PROGRESS_S = 30.0
 """Seconds between progress lines of a job's data pass."""
 NUISANCES = tuple(f"lumi_{t}" for t in TARGETS)
 """Names of the luminosity nuisances lambda_t = L_t(true) / L_t(measured)."""
-INT_KEYS = ("status", "iterations", "evaluations", "jacobians", "unphysical")
-FLOAT_KEYS = ("loss", "decrement", "wall_s", "cpu_s")
 
 
 def replica_likelihood(run, backend, weights, replica, seed=None):
@@ -183,36 +182,6 @@ def _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint=Non
             finished[b] = {**r, "replica": b}
     for b in replicas:
         yield finished[b]
-
-
-def write_rows(group, rows):
-    """Replica rows as datasets of an HDF5 group (the chunk file layout, module docstring)."""
-    import h5py
-
-    group.create_dataset("replica", data=np.array([r["replica"] for r in rows], dtype=np.int64))
-    group.create_dataset("params", data=np.array([r["params"] for r in rows], dtype=float).reshape(len(rows), -1))
-    group.create_dataset("lumi", data=np.array([r["lumi"] for r in rows], dtype=float).reshape(len(rows), -1))
-    for key in FLOAT_KEYS:
-        group.create_dataset(key, data=np.array([r[key] for r in rows], dtype=float))
-    for key in INT_KEYS:
-        group.create_dataset(key, data=np.array([r[key] for r in rows], dtype=np.int64))
-    group.create_dataset("message", data=np.array([r["message"] for r in rows], dtype=object),
-                         dtype=h5py.string_dtype())  # fmt: skip
-
-
-def read_rows(group):
-    """The rows ``write_rows`` wrote."""
-    n = len(group["replica"])
-    out = []
-    for i in range(n):
-        message = group["message"][i]
-        message = message.decode() if isinstance(message, bytes) else str(message)
-        row = {"replica": int(group["replica"][i]), "params": group["params"][i], "lumi": group["lumi"][i],
-               "message": message}  # fmt: skip
-        row.update({k: float(group[k][i]) for k in FLOAT_KEYS})
-        row.update({k: int(group[k][i]) for k in INT_KEYS})
-        out.append(row)
-    return out
 
 
 def write_chunk(path, rows, attrs):

@@ -50,7 +50,13 @@ def int_at_least(minimum):
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+            try:  # 1e6 and the like, when whole
+                value = float(text)
+            except ValueError:
+                value = None
+            if value is None or not value.is_integer():
+                raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+            value = int(value)
         if value < minimum:
             raise argparse.ArgumentTypeError(f"{text} must be at least {minimum}")
         return value
@@ -162,4 +168,13 @@ def bench_options(sub):
         default=500,
         help="events numpy-loop is timed on, then scaled (default 500)",
     )
+    sub.add_argument(
+        "--scaling",
+        action="store_true",
+        help="time per loss evaluation against the event count, exact and interpolated likelihoods (lockstep)",
+    )
+    sub.add_argument(
+        "--sizes", type=positive_int, nargs="+", help="--scaling: events per target (default 1e4 1e5 1e6 1e7)"
+    )
+    sub.add_argument("--replicas", type=positive_int, default=32, help="--scaling: requests per round (default 32)")
     sub.add_argument("--json", metavar="FILE", help="write the results as JSON to FILE (atomically)")

@@ -98,6 +98,15 @@ def config_doc(args):
 def bench(args):
     from theory.pipeline import bench as benchmark
 
+    if args.scaling:
+        from theory.pipeline import scaling
+
+        result = scaling.run(tuple(args.sizes or scaling.SIZES), args.replicas, args.repeats, log=log)
+        result["command"] = "bench --scaling"
+        if args.json:
+            write_json(args.json, result)
+        print(scaling.format_table(result))
+        return 0
     result = benchmark.run(
         n_events=args.events, order=args.order, mode=args.mode, scheme=args.scheme, batch=args.batch,
         repeats=args.repeats, loop_events=args.loop_events, memory_events=min(args.events, 10000), log=log,

@@ -1,0 +1,156 @@
+"""``bench --scaling``: the cost of one loss evaluation against the experiment's size.
+
+For each size N (events per target, points uniform in (ln x, ln Q^2) inside the default cuts:
+timing does not depend on where the events lie), on the lockstep engine
+(``theory.inference.lockstep``) with the default theory (NLO, truncated, VFNS) and nine free
+parameters:
+
+- time per request (one replica's loss; with the gradient and Gauss-Newton matrix, or without),
+  batched (``replicas`` requests in one round) and single (one request alone), min / median /
+  max of ``repeats`` rounds, for the exact likelihood (up to ``EXACT_MAX`` events per target:
+  its kernel is 4.8 kB per event) and the interpolated one;
+- one-off costs: the points, the kernel build (the grid's once, whatever N), and the data pass
+  per replica in ns per event and replica;
+- the process's peak resident memory after each size.
+
+Every figure is measured in one run, side by side, so ratios between sizes and likelihoods are
+meaningful on a noisy machine; absolute times are this machine's.
+"""
+
+import resource
+import time
+
+import numpy as np
+
+from theory.qcd.flavours import TARGETS
+
+SIZES = (10_000, 100_000, 1_000_000, 10_000_000)
+EXACT_MAX = 100_000
+"""Largest size with an exact-likelihood row (its kernel: 200,000 events take 3.2 GB to build)."""
+
+
+def _spread(times):
+    return {"min": float(np.min(times)), "median": float(np.median(times)), "max": float(np.max(times))}
+
+
+def _samples(n, seed):
+    from theory.inference.events import EventSample
+    from theory.pipeline.bench import sample_events
+
+    out = {}
+    for i, t in enumerate(TARGETS):
+        x, q2, _ = sample_events(n, seed=seed + i)
+        out[t] = EventSample(t, x, q2, lumi_nb=n / 300.0)
+    return out
+
+
+def _engine(run, backend, samples, replicas, interpolated, seed=1):
+    """(engine, losses, row weights, coarse moments, data-pass seconds) for ``replicas``."""
+    from theory.inference.likelihood import ReplicaLoss
+    from theory.inference.lockstep import COARSE_TOL, LockstepEngine
+    from theory.inference.moments import MomentPass
+    from theory.inference.replicas import replica_weights
+    from theory.kernels.backends import Problem
+    from theory.kernels.backends.cached import CachedKernel
+
+    pb, kern = backend.problem, backend.kernel
+    grid = run.coarse_grid
+    stages = {"coarse": grid, **({"fine": run.grid} if interpolated else {})}
+    t0 = time.perf_counter()
+    moments = MomentPass(stages, samples, seed, replicas, TARGETS).run()
+    seconds = time.perf_counter() - t0
+    cm = moments.moments("coarse")
+    if interpolated:
+        fine = moments.moments("fine")
+        weights = [fine[j] for j in range(len(replicas))]
+    else:
+        sizes = {t: len(samples[t].x) for t in TARGETS}
+        weights = [replica_weights(seed, b, sizes) for b in replicas]
+    nodes = Problem(run.setup, run.contour, run.param, np.concatenate([grid.x] * len(TARGETS)),
+                    np.concatenate([grid.Q2] * len(TARGETS)), np.repeat(np.arange(len(TARGETS)), grid.n_nodes),
+                    sqrt_s=run.sqrt_s, tables=run.tables)  # fmt: skip
+    coarse = CachedKernel(nodes, tol=COARSE_TOL)
+    losses = [ReplicaLoss([w[kern.order[t]].sum() for t in range(2)], w @ pb.log_lumi, [1.0, 1.0], [0.02, 0.02])
+              for w in weights]  # fmt: skip
+    rows = [[np.ascontiguousarray(w[kern.order[t]]) for t in range(2)] for w in weights]
+    cw = [[np.ascontiguousarray(cm[j][coarse.order[t]]) for t in range(2)] for j in range(len(replicas))]
+    import numba
+
+    engine = LockstepEngine(kern, coarse, run.param, run.contour.N, numba.get_num_threads())
+    return engine, losses, rows, cw, seconds
+
+
+def _time(engine, losses, rows, cw, thetas, jacobian, repeats):
+    R = len(losses)
+    engine.evaluate(losses, rows, cw, thetas, [jacobian] * R)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        engine.evaluate(losses, rows, cw, thetas, [jacobian] * R)
+        times.append((time.perf_counter() - t0) / R)
+    return _spread(times)
+
+
+def run(sizes=SIZES, replicas=32, repeats=5, log=print):
+    """The scaling table as a dict (``rows``: one per size and likelihood)."""
+    from theory.inference.run import Run
+    from theory.kernels.backends import make_backend
+    from theory.kernels.backends.cached import CachedKernel
+    from theory.pipeline.config import validate
+
+    run_ = Run.from_config(validate({"fit": {"likelihood": "interpolated"}}))
+    rng = np.random.default_rng(0)
+    thetas = [run_.start() + 0.01 * rng.standard_normal(run_.param.n_params) for _ in range(replicas)]
+    grid_kernel, grid_build = None, None
+    out = {"sizes": list(sizes), "replicas": replicas, "repeats": repeats, "rows": []}
+    for n in sizes:
+        t0 = time.perf_counter()
+        samples = _samples(n, seed=int(n) % 1000 + 1)
+        points_s = time.perf_counter() - t0
+        for likelihood in ("exact", "interpolated"):
+            if likelihood == "exact" and n > EXACT_MAX:
+                continue
+            interpolated = likelihood == "interpolated"
+            t0 = time.perf_counter()
+            problem = run_.grid_problem(samples) if interpolated else run_.problem(samples)
+            if interpolated and grid_kernel is not None:
+                kernel = grid_kernel
+            else:
+                kernel = CachedKernel(problem)
+                kernel.factors()
+                if interpolated:
+                    grid_kernel, grid_build = kernel, time.perf_counter() - t0
+            build = grid_build if interpolated else time.perf_counter() - t0
+            backend = make_backend("cached-cpu", problem, kernel=kernel)
+            engine, losses, rows, cw, pass_s = _engine(run_, backend, samples, list(range(1, replicas + 1)),
+                                                       interpolated)  # fmt: skip
+            row = {"events_per_target": n, "likelihood": likelihood, "rows": problem.n_events, "rank": kernel.rank,
+                   "points_s": points_s, "kernel_build_s": build,
+                   "data_pass_ns_per_event_replica": 1e9 * pass_s / (len(TARGETS) * n * replicas),
+                   "full_s_batched": _time(engine, losses, rows, cw, thetas, True, repeats),
+                   "value_s_batched": _time(engine, losses, rows, cw, thetas, False, repeats),
+                   "full_s_single": _time(engine, losses[:1], rows[:1], cw[:1], thetas[:1], True, repeats)}  # fmt: skip
+            row["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+            out["rows"].append(row)
+            log(f"scaling: {n} events per target, {likelihood}: full {1e3 * row['full_s_batched']['median']:.2f} ms "
+                f"batched, {1e3 * row['full_s_single']['median']:.2f} ms single, data pass "
+                f"{row['data_pass_ns_per_event_replica']:.0f} ns per event and replica")  # fmt: skip
+        del samples
+    inter = [r for r in out["rows"] if r["likelihood"] == "interpolated"]
+    if len(inter) >= 2:
+        out["ratio_largest_to_smallest"] = inter[-1]["full_s_batched"]["median"] / inter[0]["full_s_batched"]["median"]
+    return out
+
+
+def format_table(result):
+    """The scaling rows as a text table (pandas)."""
+    import pandas as pd
+
+    rows = [{"events/target": r["events_per_target"], "likelihood": r["likelihood"], "rows": r["rows"],
+             "full ms (batched, median)": 1e3 * r["full_s_batched"]["median"],
+             "full ms (single)": 1e3 * r["full_s_single"]["median"],
+             "value ms (batched)": 1e3 * r["value_s_batched"]["median"],
+             "data pass ns/event/replica": r["data_pass_ns_per_event_replica"],
+             "kernel build s": r["kernel_build_s"], "peak RSS GB": r["peak_rss_gb"]}
+            for r in result["rows"]]  # fmt: skip
+    return pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.3g}")
