@@ -40,7 +40,7 @@ def test_plan_command(tmp_path, capsys):
     assert code == 0 and "tinkercliffs" in capsys.readouterr().out
     assert json.loads(out.read_text())["rows"][0]["jobs"] == 21
     assert main(["plan", "--config", "config/stats2.yaml", "--cluster", "local"]) == 2
-    assert "--bench FILE or --seconds" in capsys.readouterr().err
+    assert "--bench FILE, --scaling FILE or --seconds" in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")
@@ -166,3 +166,27 @@ def test_projection_table_is_a_dataframe():
     text = format_table(result)
     assert "numba-cpu" in text and "best chunk" in text
     assert "no backend" in format_table(plan(fit, "tinkercliffs", {"cached-cuda": {"seconds": 0.01}}, 40))
+
+
+def test_scaling_costs_enter_the_plan_as_evaluations_plus_the_data_pass():
+    from theory.inference.run import RunSettings
+    from theory.pipeline import plan as planner
+    from theory.pipeline.config import validate
+
+    def row(n, lik, seconds, ns):
+        return {"events_per_target": n, "likelihood": lik, "full_s_batched": {"median": seconds},
+                "data_pass_ns_per_event_replica": ns}  # fmt: skip
+
+    rows = [row(10**4, "exact", 1e-3, 50.0), row(10**5, "exact", 6e-3, 40.0),
+            row(10**4, "interpolated", 2.5e-3, 120.0), row(10**7, "interpolated", 2.4e-3, 110.0)]  # fmt: skip
+    scaling = {"threads": 1, "rows": rows}
+    times = planner.scaling_times(scaling, 2 * 10**6)
+    inter, exact = times["cached-cpu (interpolated, lockstep)"], times["cached-cpu (exact, lockstep)"]
+    assert inter["seconds"] == 2.4e-3  # the nearest size in ln N: 10^7 for 10^6 per target
+    assert inter["pass_seconds"] == pytest.approx(110e-9 * 2 * 10**6)
+    assert exact["seconds"] == pytest.approx(6e-3 * 10)  # scaled linearly from 10^5
+    fit = RunSettings.from_config(validate({"fit": {"replicas": 99, "chunk_size": 10}})).fit
+    result = planner.plan(fit, "local", {"x": {"seconds": 0.01, "threads": 1, "pass_seconds": 2.0}}, 20.0,
+                          local_cores=1, overhead=0.0, efficiency=1.0)  # fmt: skip
+    r = result["rows"][0]
+    assert r["wall_hours"] == pytest.approx(10 * 10 * (20 * 0.01 + 2.0) / 3600.0)

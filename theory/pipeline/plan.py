@@ -2,9 +2,8 @@
 
     fits        = replicas + 1 (the central fit)
     jobs        = ceil(fits / chunk_size)            (one Slurm job per chunk)
-    t_replica   = evaluations_per_replica x t_evaluation(backend, events)
-    t_job       = chunk_size x t_replica + overhead   (replicas of a chunk run one after another;
-                                                   overhead: start-up, Numba cache, kernel build)
+    t_replica   = evaluations_per_replica x t_evaluation(backend, events) + t_pass(events)
+    t_job       = chunk_size x t_replica + overhead   (overhead: start-up, Numba cache, kernel load)
     slots       = nodes x (cores_per_node / threads_per_job)   CPU backends
                 = nodes x gpus_per_node x jobs_per_gpu         GPU backends
     wall        = ceil(jobs / slots) x t_job / efficiency
@@ -15,6 +14,12 @@ t_evaluation is the loss + gradient time of one parameter set, measured by ``the
 given per backend; evaluations per replica come from a pilot run (the mean over a
 ``posterior.h5`` of its forward passes in loss + gradient equivalents, ``PASS_COST``) or are
 given. Every input and assumption is printed beside the table.
+
+With the lockstep engine's scaling table (``theory bench --scaling --json FILE``, ``--scaling``)
+the costs are those of ``theory.pipeline.scaling``: t_evaluation per request of a batched round
+(the interpolated likelihood's does not depend on the events; the exact one's is scaled
+linearly from the nearest measured size) and t_pass = the data pass per replica, ns per event
+and replica x events (the one-off cost that grows with N).
 
 ``seed_table`` reproduces the seed talk's projected table from its statements and two of its rows
 (``python -m theory plan --seed-table``): T = (U_cpu / U) (a + b / s), see its docstring.
@@ -54,6 +59,26 @@ def bench_times(bench, n_events):
     return out
 
 
+def scaling_times(scaling, n_events):
+    """{backend: {seconds, threads, pass_seconds}} at n_events (both targets) from a bench --scaling result."""
+    out = {}
+    threads = int(scaling.get("threads", 1))
+    per_target = n_events / 2.0
+    for likelihood in ("exact", "interpolated"):
+        rows = [r for r in scaling["rows"] if r["likelihood"] == likelihood]
+        if not rows:
+            continue
+        near = min(rows, key=lambda r: abs(math.log(r["events_per_target"] / max(per_target, 1.0))))
+        seconds = near["full_s_batched"]["median"]
+        if likelihood == "exact":
+            seconds *= per_target / near["events_per_target"]
+        out[f"cached-cpu ({likelihood}, lockstep)"] = {
+            "seconds": seconds, "threads": threads,
+            "pass_seconds": 1e-9 * near["data_pass_ns_per_event_replica"] * n_events,
+        }  # fmt: skip
+    return out
+
+
 def plan(fit, cluster, times, evaluations, nodes=None, efficiency=0.9, jobs_per_gpu=1, local_cores=None,
          overhead=10.0):  # fmt: skip
     """Projected table rows for every backend of ``times`` ({backend: {seconds, threads}}) and a run's
@@ -74,13 +99,15 @@ def plan(fit, cluster, times, evaluations, nodes=None, efficiency=0.9, jobs_per_
             continue
         threads = t.get("threads", 1)
         slots = nodes * spec["gpus_per_node"] * jobs_per_gpu if gpu else nodes * max(1, cores // threads)
-        t_job = min(chunk, fits) * evaluations * t["seconds"] + overhead
+        t_replica = evaluations * t["seconds"] + t.get("pass_seconds", 0.0)
+        t_job = min(chunk, fits) * t_replica + overhead
         waves = math.ceil(jobs / slots)
         wall_h = waves * t_job / efficiency / 3600.0
         best_chunk = math.ceil(fits / slots)  # one wave that fills every slot
-        best_wall_h = (best_chunk * evaluations * t["seconds"] + overhead) / efficiency / 3600.0
+        best_wall_h = (best_chunk * t_replica + overhead) / efficiency / 3600.0
         rows.append({
             "backend": backend, "seconds_per_evaluation": t["seconds"], "evaluations_per_replica": evaluations,
+            "pass_seconds_per_replica": t.get("pass_seconds", 0.0),
             "threads_per_job": threads, "jobs": jobs, "slots": slots, "waves": waves, "wall_hours": wall_h,
             "node_hours": wall_h * nodes, "gpu_hours": wall_h * nodes * spec["gpus_per_node"] if gpu else 0.0,
             "efficiency": efficiency, "overhead_s": overhead, "suggested_chunk_size": best_chunk,
@@ -91,7 +118,8 @@ def plan(fit, cluster, times, evaluations, nodes=None, efficiency=0.9, jobs_per_
 
 
 TABLE_COLUMNS = {
-    "backend": "backend", "seconds_per_evaluation": "s/eval", "evaluations_per_replica": "eval/rep", "jobs": "jobs",
+    "backend": "backend", "seconds_per_evaluation": "s/eval", "evaluations_per_replica": "eval/rep",
+    "pass_seconds_per_replica": "pass s/rep", "jobs": "jobs",
     "slots": "slots", "wall_hours": "wall h", "node_hours": "node-h", "gpu_hours": "GPU-h",
     "suggested_chunk_size": "best chunk", "wall_hours_at_suggested": "wall h there",
 }  # fmt: skip
@@ -109,8 +137,9 @@ def format_table(result):
             f"in chunks of {result['chunk_size']}")  # fmt: skip
     if not result["rows"]:
         return head + "\n(no backend of these times runs on this cluster)"
-    formats = {"s/eval": "{:.4g}".format, "eval/rep": "{:.1f}".format, "wall h": "{:.3f}".format,
-               "node-h": "{:.3f}".format, "GPU-h": "{:.3f}".format, "wall h there": "{:.4f}".format}  # fmt: skip
+    formats = {"s/eval": "{:.4g}".format, "eval/rep": "{:.1f}".format, "pass s/rep": "{:.3g}".format,
+               "wall h": "{:.3f}".format, "node-h": "{:.3f}".format, "GPU-h": "{:.3f}".format,
+               "wall h there": "{:.4f}".format}  # fmt: skip
     return head + "\n" + table(result).to_string(index=False, formatters=formats)
 
 

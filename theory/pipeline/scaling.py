@@ -102,7 +102,10 @@ def run(sizes=SIZES, replicas=32, repeats=5, log=print):
     rng = np.random.default_rng(0)
     thetas = [run_.start() + 0.01 * rng.standard_normal(run_.param.n_params) for _ in range(replicas)]
     grid_kernel, grid_build = None, None
-    out = {"sizes": list(sizes), "replicas": replicas, "repeats": repeats, "rows": []}
+    import numba
+
+    out = {"sizes": list(sizes), "replicas": replicas, "repeats": repeats, "threads": numba.get_num_threads(),
+           "rows": []}  # fmt: skip
     for n in sizes:
         t0 = time.perf_counter()
         samples = _samples(n, seed=int(n) % 1000 + 1)

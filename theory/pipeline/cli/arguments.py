@@ -143,6 +143,7 @@ def plan_options(sub):
     )
     sub.add_argument("--nodes", type=positive_int, help="nodes (default: 2 tinkercliffs, 1 otherwise)")
     sub.add_argument("--bench", help="bench JSON (python -m theory bench --json FILE) for times per evaluation")
+    sub.add_argument("--scaling", help="bench --scaling JSON: the lockstep engine's costs (per evaluation, data pass)")
     sub.add_argument(
         "--seconds",
         action="append",

@@ -181,6 +181,12 @@ def plan(args):
             times.update(planner.bench_times(planner.load_bench(args.bench), n_events))
         except (OSError, KeyError, ValueError) as err:
             raise UsageError(f"--bench {args.bench}: not a bench result ({err})") from None
+    if args.scaling:
+        try:
+            with open(args.scaling) as handle:
+                times.update(planner.scaling_times(json.load(handle), n_events))
+        except (OSError, KeyError, TypeError, ValueError) as err:
+            raise UsageError(f"--scaling {args.scaling}: not a bench --scaling result ({err})") from None
     for item in args.seconds:
         name, _, value = item.partition("=")
         try:
@@ -188,7 +194,7 @@ def plan(args):
         except ValueError:
             raise UsageError(f"--seconds {item!r}: give BACKEND=SECONDS") from None
     if not times:
-        raise UsageError("give --bench FILE or --seconds BACKEND=S for at least one backend")
+        raise UsageError("give --bench FILE, --scaling FILE or --seconds BACKEND=S for at least one backend")
     evaluations = args.evaluations or (planner.pilot_evaluations(args.pilot) if args.pilot else 50.0)
     result = planner.plan(settings.fit, args.cluster, times, evaluations, nodes=args.nodes, efficiency=args.efficiency,
                           local_cores=len(os.sched_getaffinity(0)), overhead=args.overhead)  # fmt: skip
