@@ -57,19 +57,14 @@ def test_lockstep_minimum_is_the_one_replica_optimisers(setting):
 
 def test_coarse_gauss_newton_matrix_matches_the_per_event_one(setting):
     from theory.inference.likelihood import ReplicaLoss
-    from theory.inference.lockstep import COARSE_TOL, LockstepEngine
+    from theory.inference.lockstep import LockstepEngine
     from theory.inference.moments import replica_moments
-    from theory.kernels.backends import Problem
-    from theory.kernels.backends.cached import CachedKernel
 
     run, samples, backend = setting
     w = row_weights(run, samples, [5])[5]
     exact = Likelihood(backend, w, [1.01, 0.99], [0.02, 0.02]).full(run.start())
-    g = run.coarse_grid
-    nodes = Problem(run.setup, run.contour, run.param, np.concatenate([g.x] * 2), np.concatenate([g.Q2] * 2),
-                    np.repeat([0, 1], g.n_nodes), sqrt_s=run.sqrt_s, tables=run.tables)  # fmt: skip
-    coarse = CachedKernel(nodes, tol=COARSE_TOL)
-    cm = replica_moments(g, samples, run.seed, [5], ("p", "n"))[0]
+    coarse = run.coarse_kernel
+    cm = replica_moments(run.coarse_grid, samples, run.seed, [5], ("p", "n"))[0]
     kern = backend.kernel
     loss = ReplicaLoss([w[kern.order[t]].sum() for t in range(2)], w @ backend.problem.log_lumi, [1.01, 0.99],
                        [0.02, 0.02])  # fmt: skip

@@ -46,20 +46,27 @@ def replica_likelihood(run, backend, weights, replica, seed=None):
     of the interpolated likelihood), luminosity centres and the run's priors. ``seed``: the
     streams' run seed (default ``run.seed``; a coverage experiment passes its own)."""
     seed = run.seed if seed is None else seed
-    deltas = run.lumi_deltas()
-    centres = [lumi_centre(seed, t, replica, d) for t, d in zip(TARGETS, deltas, strict=True)]
-    return Likelihood(backend, weights, centres, deltas, run.priors)
+    return Likelihood(backend, weights, replica_centres(run, seed, replica), run.lumi_deltas(), run.priors)
 
 
-def row_weights(run, samples, replicas, seed=None):
+def replica_centres(run, seed, replica):
+    """The luminosity-constraint centres c_t of one replica (``TARGETS`` order)."""
+    return [lumi_centre(seed, t, replica, d) for t, d in zip(TARGETS, run.lumi_deltas(), strict=True)]
+
+
+def row_weights(run, samples, replicas, seed=None, moments=None):
     """{replica: weights of the backend's rows}: each replica's Poisson event weights (``exact``)
-    or its data moments on the grid nodes (``interpolated``: one pass over the events)."""
+    or its data moments on the grid nodes (``interpolated``: one pass over the events, or the
+    "fine" grid of a finished ``theory.inference.moments.MomentPass`` given as ``moments``)."""
     seed = run.seed if seed is None else seed
     replicas = list(replicas)
     if run.fit.likelihood == "interpolated":
         from theory.inference.moments import replica_moments
 
-        m = replica_moments(run.grid, samples, seed, replicas, TARGETS)
+        if moments is not None:
+            m = moments.moments("fine")
+        else:
+            m = replica_moments(run.grid, samples, seed, replicas, TARGETS)
         return {b: m[j] for j, b in enumerate(replicas)}
     sizes = {t: len(samples[t].x) for t in TARGETS}
     return {b: replica_weights(seed, b, sizes) for b in replicas}
@@ -91,7 +98,7 @@ def fit_replicas(run, backend, samples, replicas, workers, seed=None, checkpoint
     start, bounds = run.start(), np.array(run.param.bounds)
     replicas = list(replicas)
     if getattr(backend, "lockstep", False):
-        yield from _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint)
+        yield from _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint, start, bounds)
         return
     weights = row_weights(run, samples, replicas, seed)
     workers = max(1, min(workers, len(replicas))) if BACKENDS[fit.backend].concurrent else 1
@@ -105,21 +112,23 @@ def fit_replicas(run, backend, samples, replicas, workers, seed=None, checkpoint
         yield from pool.map(one, replicas)
 
 
-def _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint=None):
+def lockstep_moments(run, samples, seed, replicas):
+    """The ``MomentPass`` of a lockstep job: the coarse grid's moments, and the fine grid's for
+    the interpolated likelihood (one weights draw per chunk serves both)."""
+    from theory.inference.moments import MomentPass
+
+    stages = {"coarse": run.coarse_grid, **({"fine": run.grid} if run.fit.likelihood == "interpolated" else {})}
+    return MomentPass(stages, samples, seed, replicas, TARGETS)
+
+
+def _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint, start, bounds):
     """All replicas together on the cached CPU kernel (``theory.inference.lockstep``); with a
     ``theory.inference.checkpoint.Checkpoint``, restartable."""
-    from theory.inference.likelihood import ReplicaLoss
-    from theory.inference.lockstep import COARSE_TOL, LockstepEngine, drive
-    from theory.inference.moments import MomentPass
-    from theory.kernels.backends import Problem
-    from theory.kernels.backends.cached import CachedKernel
+    from theory.inference.lockstep import LockstepEngine, drive, replica_inputs
 
     seed = run.seed if seed is None else seed
-    pb, kern = backend.problem, backend.kernel
-    grid = run.coarse_grid
-    interpolated = run.fit.likelihood == "interpolated"
-    stages = {"coarse": grid, **({"fine": run.grid} if interpolated else {})}
-    moments = MomentPass(stages, samples, seed, replicas, TARGETS)
+    kern, coarse = backend.kernel, run.coarse_kernel
+    moments = lockstep_moments(run, samples, seed, replicas)
     finished = {}
     if checkpoint is not None:
         saved = checkpoint.load()
@@ -143,28 +152,14 @@ def _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint=Non
         moments.run(after=after)
         if checkpoint is not None:
             checkpoint.save(moments.state(), finished)  # the data pass, the long part, is kept
-    if interpolated:
-        fine = moments.moments("fine")
-        weights = {b: fine[j] for j, b in enumerate(replicas)}
-    else:
-        sizes = {t: len(samples[t].x) for t in TARGETS}
-        weights = {b: replica_weights(seed, b, sizes) for b in replicas}
+    weights = row_weights(run, samples, replicas, seed, moments)
     cm = moments.moments("coarse")
-    nodes = Problem(run.setup, run.contour, run.param, np.concatenate([grid.x] * len(TARGETS)),
-                    np.concatenate([grid.Q2] * len(TARGETS)), np.repeat(np.arange(len(TARGETS)), grid.n_nodes),
-                    sqrt_s=run.sqrt_s, tables=run.tables)  # fmt: skip
-    coarse = CachedKernel(nodes, tol=COARSE_TOL)
-    deltas = run.lumi_deltas()
     todo = [b for b in replicas if b not in finished]
-    losses, rows_w, coarse_w = [], [], []
-    for b in todo:
-        j = replicas.index(b)
-        w = weights[b]
-        totals = [w[kern.order[t]].sum() for t in range(len(TARGETS))]
-        centres = [lumi_centre(seed, t, b, d) for t, d in zip(TARGETS, deltas, strict=True)]
-        losses.append(ReplicaLoss(totals, w @ pb.log_lumi, centres, deltas, run.priors))
-        rows_w.append([np.ascontiguousarray(w[kern.order[t]]) for t in range(len(TARGETS))])
-        coarse_w.append([np.ascontiguousarray(cm[j][coarse.order[t]]) for t in range(len(TARGETS))])
+    position = {b: j for j, b in enumerate(replicas)}
+    losses, rows_w, coarse_w = replica_inputs(
+        kern, coarse, backend.problem.log_lumi, [weights[b] for b in todo], [cm[position[b]] for b in todo],
+        [replica_centres(run, seed, b) for b in todo], run.lumi_deltas(), run.priors,
+    )  # fmt: skip
 
     t_fit = time.perf_counter()
 
@@ -176,8 +171,8 @@ def _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint=Non
 
     if todo:
         engine = LockstepEngine(kern, coarse, run.param, run.contour.N, workers)
-        results = drive(engine, losses, rows_w, coarse_w, [run.start()] * len(todo), np.array(run.param.bounds),
-                        run.fit.max_iterations, run.fit.tolerance, log=done)  # fmt: skip
+        results = drive(engine, losses, rows_w, coarse_w, [start] * len(todo), bounds, run.fit.max_iterations,
+                        run.fit.tolerance, log=done)  # fmt: skip
         for b, r in zip(todo, results, strict=True):
             finished[b] = {**r, "replica": b}
     for b in replicas:

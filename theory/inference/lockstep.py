@@ -31,7 +31,7 @@ import time
 import numpy as np
 
 from theory.dis.grid import GridSpec
-from theory.inference.likelihood import Evaluation
+from theory.inference.likelihood import ReplicaLoss
 from theory.inference.optimise import optimiser
 from theory.kernels.backends.cached import parameter_vectors
 
@@ -186,6 +186,20 @@ class LockstepEngine:
         return grads, hess, dnus
 
 
+def replica_inputs(kernel, coarse, log_lumi, weights, coarse_moments, centres, deltas, priors=None):
+    """Per replica j: its ReplicaLoss, its row weights and its coarse moments per target in the
+    kernels' row order, from ``weights[j]`` (on the problem's rows, whose ln L_t are
+    ``log_lumi``), ``coarse_moments[j]`` (on the coarse nodes), the luminosity ``centres[j]``,
+    ``deltas`` and ``priors``."""
+    losses, rows, coarse_rows = [], [], []
+    for w, cm, c in zip(weights, coarse_moments, centres, strict=True):
+        per_target = [np.ascontiguousarray(w[kernel.order[t]]) for t in range(len(kernel.order))]
+        losses.append(ReplicaLoss([r.sum() for r in per_target], w @ log_lumi, c, deltas, priors))
+        rows.append(per_target)
+        coarse_rows.append([np.ascontiguousarray(cm[coarse.order[t]]) for t in range(len(coarse.order))])
+    return losses, rows, coarse_rows
+
+
 def drive(engine, losses, weights, coarse_weights, starts, bounds, max_iterations, tolerance, log=None):
     """Run one optimiser per replica in lockstep on ``engine``; returns their result dicts in
     order (with ``unphysical`` and each replica's share of the wall and CPU time)."""
@@ -216,6 +230,3 @@ def drive(engine, losses, weights, coarse_weights, starts, bounds, max_iteration
     for r in results:
         r["wall_s"], r["cpu_s"] = wall / n, cpu / n
     return results
-
-
-__all__ = ["COARSE", "Evaluation", "LockstepEngine", "drive"]

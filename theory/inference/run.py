@@ -317,6 +317,22 @@ class Run:
             self._coarse_grid = CutGrid(self.cuts, self.sqrt_s**2, self.setup.scheme.thresholds2, COARSE)
         return self._coarse_grid
 
+    @property
+    def coarse_kernel(self):
+        """The cached kernel of the coarse grid's nodes, both targets (``TARGETS`` order), no
+        normalisation: the lockstep fits' Gauss-Newton rows, event-independent, built on first use."""
+        if getattr(self, "_coarse_kernel", None) is None:
+            from theory.inference.lockstep import COARSE_TOL
+            from theory.kernels.backends import Problem
+            from theory.kernels.backends.cached import CachedKernel
+
+            g, T = self.coarse_grid, len(TARGETS)
+            nodes = Problem(self.setup, self.contour, self.param, np.concatenate([g.x] * T),
+                            np.concatenate([g.Q2] * T), np.repeat(np.arange(T), g.n_nodes), sqrt_s=self.sqrt_s,
+                            tables=self.tables)  # fmt: skip
+            self._coarse_kernel = CachedKernel(nodes, tol=COARSE_TOL)
+        return self._coarse_kernel
+
     def grid_problem(self, samples):
         """The Problem of the interpolated likelihood: the grid's nodes for each target (``TARGETS``
         order) as its rows, with the samples' normalisation nodes and luminosities."""

@@ -44,40 +44,23 @@ def _samples(n, seed):
     return out
 
 
-def _engine(run, backend, samples, replicas, interpolated, seed=1):
+def _engine(run, backend, samples, replicas, seed=1):
     """(engine, losses, row weights, coarse moments, data-pass seconds) for ``replicas``."""
-    from theory.inference.likelihood import ReplicaLoss
-    from theory.inference.lockstep import COARSE_TOL, LockstepEngine
-    from theory.inference.moments import MomentPass
-    from theory.inference.replicas import replica_weights
-    from theory.kernels.backends import Problem
-    from theory.kernels.backends.cached import CachedKernel
-
-    pb, kern = backend.problem, backend.kernel
-    grid = run.coarse_grid
-    stages = {"coarse": grid, **({"fine": run.grid} if interpolated else {})}
-    t0 = time.perf_counter()
-    moments = MomentPass(stages, samples, seed, replicas, TARGETS).run()
-    seconds = time.perf_counter() - t0
-    cm = moments.moments("coarse")
-    if interpolated:
-        fine = moments.moments("fine")
-        weights = [fine[j] for j in range(len(replicas))]
-    else:
-        sizes = {t: len(samples[t].x) for t in TARGETS}
-        weights = [replica_weights(seed, b, sizes) for b in replicas]
-    nodes = Problem(run.setup, run.contour, run.param, np.concatenate([grid.x] * len(TARGETS)),
-                    np.concatenate([grid.Q2] * len(TARGETS)), np.repeat(np.arange(len(TARGETS)), grid.n_nodes),
-                    sqrt_s=run.sqrt_s, tables=run.tables)  # fmt: skip
-    coarse = CachedKernel(nodes, tol=COARSE_TOL)
-    losses = [ReplicaLoss([w[kern.order[t]].sum() for t in range(2)], w @ pb.log_lumi, [1.0, 1.0], [0.02, 0.02])
-              for w in weights]  # fmt: skip
-    rows = [[np.ascontiguousarray(w[kern.order[t]]) for t in range(2)] for w in weights]
-    cw = [[np.ascontiguousarray(cm[j][coarse.order[t]]) for t in range(2)] for j in range(len(replicas))]
     import numba
 
-    engine = LockstepEngine(kern, coarse, run.param, run.contour.N, numba.get_num_threads())
-    return engine, losses, rows, cw, seconds
+    from theory.inference.fits import lockstep_moments, row_weights
+    from theory.inference.lockstep import LockstepEngine, replica_inputs
+
+    t0 = time.perf_counter()
+    moments = lockstep_moments(run, samples, seed, replicas).run()
+    seconds = time.perf_counter() - t0
+    weights = row_weights(run, samples, replicas, seed, moments)
+    cm = moments.moments("coarse")
+    centres = [[1.0, 1.0]] * len(replicas)
+    inputs = replica_inputs(backend.kernel, run.coarse_kernel, backend.problem.log_lumi,
+                            [weights[b] for b in replicas], list(cm), centres, [0.02, 0.02])  # fmt: skip
+    engine = LockstepEngine(backend.kernel, run.coarse_kernel, run.param, run.contour.N, numba.get_num_threads())
+    return (engine, *inputs, seconds)
 
 
 def _time(engine, losses, rows, cw, thetas, jacobian, repeats):
@@ -98,7 +81,8 @@ def run(sizes=SIZES, replicas=32, repeats=5, log=print):
     from theory.kernels.backends.cached import CachedKernel
     from theory.pipeline.config import validate
 
-    run_ = Run.from_config(validate({"fit": {"likelihood": "interpolated"}}))
+    runs = {lik: Run.from_config(validate({"fit": {"likelihood": lik}})) for lik in ("exact", "interpolated")}
+    run_ = runs["interpolated"]
     rng = np.random.default_rng(0)
     thetas = [run_.start() + 0.01 * rng.standard_normal(run_.param.n_params) for _ in range(replicas)]
     grid_kernel, grid_build = None, None
@@ -115,7 +99,7 @@ def run(sizes=SIZES, replicas=32, repeats=5, log=print):
                 continue
             interpolated = likelihood == "interpolated"
             t0 = time.perf_counter()
-            problem = run_.grid_problem(samples) if interpolated else run_.problem(samples)
+            problem = runs[likelihood].likelihood_problem(samples)
             if interpolated and grid_kernel is not None:
                 kernel = grid_kernel
             else:
@@ -125,8 +109,7 @@ def run(sizes=SIZES, replicas=32, repeats=5, log=print):
                     grid_kernel, grid_build = kernel, time.perf_counter() - t0
             build = grid_build if interpolated else time.perf_counter() - t0
             backend = make_backend("cached-cpu", problem, kernel=kernel)
-            engine, losses, rows, cw, pass_s = _engine(run_, backend, samples, list(range(1, replicas + 1)),
-                                                       interpolated)  # fmt: skip
+            engine, losses, rows, cw, pass_s = _engine(runs[likelihood], backend, samples, list(range(1, replicas + 1)))
             row = {"events_per_target": n, "likelihood": likelihood, "rows": problem.n_events, "rank": kernel.rank,
                    "points_s": points_s, "kernel_build_s": build,
                    "data_pass_ns_per_event_replica": 1e9 * pass_s / (len(TARGETS) * n * replicas),
