@@ -66,7 +66,7 @@ def test_coarse_gauss_newton_matrix_matches_the_per_event_one(setting):
     coarse = run.coarse_kernel
     cm = replica_moments(run.coarse_grid, samples, run.seed, [5], ("p", "n"))[0]
     kern = backend.kernel
-    loss = ReplicaLoss([w[kern.order[t]].sum() for t in range(2)], w @ backend.problem.log_lumi, [1.01, 0.99],
+    loss = ReplicaLoss([w[kern.order[t]].sum() for t in range(2)], backend.problem.target_log_lumi, [1.01, 0.99],
                        [0.02, 0.02])  # fmt: skip
     engine = LockstepEngine(kern, coarse, run.param, run.contour.N)
     ev = engine.evaluate([loss], [[w[kern.order[t]] for t in range(2)]], [[cm[coarse.order[t]] for t in range(2)]],

@@ -157,7 +157,7 @@ def _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint, st
     todo = [b for b in replicas if b not in finished]
     position = {b: j for j, b in enumerate(replicas)}
     losses, rows_w, coarse_w = replica_inputs(
-        kern, coarse, backend.problem.log_lumi, [weights[b] for b in todo], [cm[position[b]] for b in todo],
+        kern, coarse, backend.problem.target_log_lumi, [weights[b] for b in todo], [cm[position[b]] for b in todo],
         [replica_centres(run, seed, b) for b in todo], run.lumi_deltas(), run.priors,
     )  # fmt: skip
 

@@ -86,14 +86,15 @@ class ReplicaLoss:
     Parameters
     ----------
     totals : float[2] W_t = sum of the replica's weights per data set (``TARGETS`` order)
-    log_lumi_term : float, sum_i w_i ln L_t(i)
+    log_lumi : float[2] ln L_t: the term sum_i w_i ln L_t(i) is sum_t W_t ln L_t (a two-term sum,
+        the same whatever BLAS's thread count, unlike a dot product over the rows)
     centres, deltas : float[2]
     priors : Priors or None
     """
 
-    def __init__(self, totals, log_lumi_term, centres, deltas, priors=None):
+    def __init__(self, totals, log_lumi, centres, deltas, priors=None):
         self.W = np.asarray(totals, dtype=float)
-        self.log_lumi_term = float(log_lumi_term)
+        self.log_lumi_term = float(np.sum(self.W * np.asarray(log_lumi, dtype=float)))
         self.c = np.asarray(centres, dtype=float)
         self.delta2 = np.asarray(deltas, dtype=float) ** 2
         self.priors = priors
@@ -154,7 +155,7 @@ class Likelihood(ReplicaLoss):
         self.w = np.asarray(weights, dtype=float)
         target = pb.target[: pb.n_events]
         totals = [self.w[target == t].sum() for t in range(len(TARGETS))]
-        super().__init__(totals, self.w @ pb.log_lumi, centres, deltas, priors)
+        super().__init__(totals, pb.target_log_lumi, centres, deltas, priors)
 
     def value(self, theta):
         """The loss at theta (one forward pass; +inf where unphysical)."""

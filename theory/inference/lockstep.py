@@ -188,13 +188,13 @@ class LockstepEngine:
 
 def replica_inputs(kernel, coarse, log_lumi, weights, coarse_moments, centres, deltas, priors=None):
     """Per replica j: its ReplicaLoss, its row weights and its coarse moments per target in the
-    kernels' row order, from ``weights[j]`` (on the problem's rows, whose ln L_t are
-    ``log_lumi``), ``coarse_moments[j]`` (on the coarse nodes), the luminosity ``centres[j]``,
-    ``deltas`` and ``priors``."""
+    kernels' row order, from ``weights[j]`` (on the problem's rows), ``coarse_moments[j]`` (on the
+    coarse nodes), the targets' ln L_t (``log_lumi``), the luminosity ``centres[j]``, ``deltas``
+    and ``priors``."""
     losses, rows, coarse_rows = [], [], []
     for w, cm, c in zip(weights, coarse_moments, centres, strict=True):
         per_target = [np.ascontiguousarray(w[kernel.order[t]]) for t in range(len(kernel.order))]
-        losses.append(ReplicaLoss([r.sum() for r in per_target], w @ log_lumi, c, deltas, priors))
+        losses.append(ReplicaLoss([r.sum() for r in per_target], log_lumi, c, deltas, priors))
         rows.append(per_target)
         coarse_rows.append([np.ascontiguousarray(cm[coarse.order[t]]) for t in range(len(coarse.order))])
     return losses, rows, coarse_rows

@@ -57,7 +57,7 @@ def _engine(run, backend, samples, replicas, seed=1):
     weights = row_weights(run, samples, replicas, seed, moments)
     cm = moments.moments("coarse")
     centres = [[1.0, 1.0]] * len(replicas)
-    inputs = replica_inputs(backend.kernel, run.coarse_kernel, backend.problem.log_lumi,
+    inputs = replica_inputs(backend.kernel, run.coarse_kernel, backend.problem.target_log_lumi,
                             [weights[b] for b in replicas], list(cm), centres, [0.02, 0.02])  # fmt: skip
     engine = LockstepEngine(backend.kernel, run.coarse_kernel, run.param, run.contour.N, numba.get_num_threads())
     return (engine, *inputs, seconds)

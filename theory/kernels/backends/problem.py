@@ -63,7 +63,9 @@ class Problem:
         self.n_rows = len(x)
         self.sqrt_s = float(sqrt_s)
         lumi = lumi or {}
-        self.log_lumi = np.log(np.array([lumi.get("p", 1.0), lumi.get("n", 1.0)]))[tcode[: self.n_events]]
+        self.target_log_lumi = np.log(np.array([lumi.get("p", 1.0), lumi.get("n", 1.0)]))
+        """ln L_t of each target (``TARGETS`` order)."""
+        self.log_lumi = self.target_log_lumi[tcode[: self.n_events]]
         q2_max = max(float(Q2.max()), setup.mu0_2) if len(Q2) else setup.mu0_2
         if tables is None or tables.q2_max < q2_max:
             tables = ResponseTables(setup, contour, q2_max=q2_max * 1.01)
