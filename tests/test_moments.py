@@ -4,13 +4,12 @@ the exact per-event likelihood."""
 
 import copy
 
-import numba
 import numpy as np
 import pytest
 
 from theory.inference.events import generate
 from theory.inference.fits import fit_replicas
-from theory.inference.moments import dataset_moments, replica_moments
+from theory.inference.moments import BLOCK, MomentPass, dataset_moments, replica_moments
 from theory.inference.replicas import poisson_weights
 from theory.inference.run import Run
 from theory.kernels.backends import make_backend
@@ -41,23 +40,23 @@ def test_moments_are_the_weighted_sums_of_the_basis(setting):
         assert abs(m[j].sum() - w.sum()) < 1e-9 * w.sum()  # the basis is a partition of unity
 
 
-def test_moments_do_not_depend_on_chunks_batches_or_threads(setting):
+def test_moments_do_not_depend_on_batches_or_threads(setting):
+    """Bit-identical whatever replicas share the job (alone, in one padded block, over two
+    blocks), on one thread or two; another event chunking changes them at rounding level only."""
     run, samples = setting
     grid = run.grid
     ev = samples["n"]
     ref = dataset_moments(grid, ev.x, ev.Q2, 7, "n", [1, 2, 3, 4, 5])
-    alone = dataset_moments(grid, ev.x, ev.Q2, 7, "n", [3], chunk=37)
+    alone = dataset_moments(grid, ev.x, ev.Q2, 7, "n", [3], workers=1)
     assert np.array_equal(alone[0], ref[2])
-    threads = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        serial = dataset_moments(grid, ev.x, ev.Q2, 7, "n", [5, 1], chunk=1000)
-    finally:
-        numba.set_num_threads(threads)
-    assert np.array_equal(serial[0], ref[4]) and np.array_equal(serial[1], ref[0])
-    both = replica_moments(grid, samples, 7, [2], ("p", "n"))
+    many = list(range(60, 60 + BLOCK + 7)) + [5, 1]  # the two replicas in a second block
+    serial = dataset_moments(grid, ev.x, ev.Q2, 7, "n", many, workers=1)
+    assert np.array_equal(serial[-2], ref[4]) and np.array_equal(serial[-1], ref[0])
+    both = replica_moments(grid, samples, 7, [2], ("p", "n"), workers=2)
     assert both.shape == (1, 2 * grid.n_nodes)
     assert np.array_equal(both[0, grid.n_nodes :], ref[1])
+    rechunked = MomentPass({"g": grid}, {"n": ev}, 7, [1, 2, 3, 4, 5], ("n",), chunk=300).run().moments("g")
+    np.testing.assert_allclose(rechunked, ref, rtol=0, atol=1e-13 * np.abs(ref).max())
 
 
 def test_interpolated_fits_agree_with_the_exact_likelihood(setting):

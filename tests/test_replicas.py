@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 from scipy.stats import chi2, poisson
 
-from theory.inference.replicas import lumi_centre, poisson_weights, replica_weights
+from theory.inference.replicas import (
+    POISSON1_CDF,
+    _invert,
+    _invert_in_order,
+    lumi_centre,
+    poisson_weights,
+    replica_weights,
+)
 
 
 def test_counts_are_poisson_one():
@@ -17,6 +24,26 @@ def test_counts_are_poisson_one():
     stat = np.sum((observed - probs * len(w)) ** 2 / (probs * len(w)))
     assert chi2.sf(stat, kmax) > 1e-3, (observed, stat)
     assert abs(w.mean() - 1) < 5 * 1 / np.sqrt(len(w)) and abs(w.var() - 1) < 5 * np.sqrt(3 / len(w))
+
+
+def test_inversion_is_the_distribution_functions_searchsorted():
+    """The branch-free count equals searchsorted(cdf, u, "right") at and beside every step of the
+    distribution function (the counts 0 .. 23 and the cap), and on raw draws; in any order."""
+    steps = np.concatenate([POISSON1_CDF, [0.0, 0.5, 1.0 - 2.0**-53]])
+    u = np.concatenate([steps, np.nextafter(steps, 0.0), np.nextafter(steps, 1.0)])
+    u = np.clip(np.floor(u * 2.0**53), 0, 2.0**53 - 1)  # representable as (raw >> 11) 2^-53
+    raw = np.concatenate(
+        [u.astype(np.uint64) << np.uint64(11), np.random.default_rng(2).integers(0, 2**63, 5000, np.uint64)]
+    )
+    expect = np.searchsorted(POISSON1_CDF, (raw >> np.uint64(11)).astype(np.float64) * 2.0**-53, "right")
+    out = np.empty(len(raw))
+    _invert(raw, POISSON1_CDF, out)
+    assert np.array_equal(out, expect) and out.max() >= 10
+    order = np.random.default_rng(3).permutation(len(raw))
+    _invert_in_order(raw, POISSON1_CDF, order, out)
+    assert np.array_equal(out, expect[order])
+    shuffled = poisson_weights(3, "n", 7, 10, 60, order=order[order < 50])
+    assert np.array_equal(shuffled, poisson_weights(3, "n", 7, 10, 60)[order[order < 50]])
 
 
 def test_any_event_range_regenerates_the_same_weights():

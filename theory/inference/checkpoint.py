@@ -21,12 +21,14 @@ import time
 import numpy as np
 
 from theory.atomic import write_hdf5
+from theory.inference.moments import BLOCK, CHUNK_EVENTS, PIECE
 from theory.inference.rows import read_rows, write_rows
 
 
 def checkpoint_key(config, replicas, samples, targets):
     """A digest of what a checkpoint's numbers depend on."""
-    h = hashlib.sha256(json.dumps({"config": config, "replicas": list(map(int, replicas))}, sort_keys=True).encode())
+    what = {"config": config, "replicas": list(map(int, replicas)), "pass": [CHUNK_EVENTS, PIECE, BLOCK]}
+    h = hashlib.sha256(json.dumps(what, sort_keys=True).encode())
     for t in targets:
         h.update(np.ascontiguousarray(samples[t].x).tobytes())
         h.update(np.ascontiguousarray(samples[t].Q2).tobytes())
