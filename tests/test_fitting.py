@@ -33,9 +33,13 @@ def closure_run(tmp_path_factory):
 
 
 def test_closure(closure_run):
+    """One pseudo-experiment: the share of band points holding the truth is one draw of a strongly
+    correlated quantity (measured over seeds 1-12 here: 0.28-0.97 for the 68% band, 0.58-1.0 for
+    the 95% band), so this only catches bands that miss the truth grossly; calibrated coverage
+    over many experiments is tests/test_coverage.py's."""
     _, _, _, root = closure_run
     result = closure(root / "posterior.h5")
-    assert result["68"] >= 0.5 and result["95"] >= 0.9, result
+    assert result["68"] >= 0.2 and result["95"] >= 0.5, result
     with h5py.File(root / "posterior.h5") as f:
         assert f.attrs["n_converged"] >= 30
         assert f["bands/u_plus/quantiles"].shape[1] == 5

@@ -4,8 +4,16 @@ Replica weights and luminosity centres come from ``theory.inference.replicas`` (
 on the run seed, its index and the data sets' names only, never on chunking, backend or
 scheduling; replica 0 is the central fit). Each replica minimises its profiled loss
 (``theory.inference.likelihood``: extended likelihood, luminosity nuisances, priors) with
-``theory.inference.optimise.minimise`` from the config's start within the parametrisation's
-bounds; a replica that does not converge is recorded with its status and message, never raised.
+``theory.inference.optimise.minimise`` within the parametrisation's bounds; a replica that does
+not converge is recorded with its status and message, never raised.
+
+Starts. The central fit (every weight 1) starts from the config's start; the bootstrap replicas
+start from the central fit's parameters (``warm_start``). Every job fits the central replica
+itself, the same way (alone, in its own fixed-shape products), so the warm start is the same
+number in every job and a replica still depends on the run seed and its index only. Measured at
+Stats-2 (5,000 + 5,000 events, nine free): from the config's start 19.5 evaluations a replica
+and a few replicas end in local minima up to 0.6 in loss above the warm start's; from the central
+fit 17.0 and never a higher minimum (128 replicas).
 The replicas of a job run on the job's threads, one replica per thread with single-threaded
 BLAS: a replica's arithmetic is the same whatever else runs beside it.
 
@@ -100,25 +108,55 @@ def fit_replicas(run, backend, samples, replicas, workers, seed=None, checkpoint
     if getattr(backend, "lockstep", False):
         yield from _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint, start, bounds)
         return
-    weights = row_weights(run, samples, replicas, seed)
+    weights = row_weights(run, samples, [0] + [b for b in replicas if b != 0], seed)
     workers = max(1, min(workers, len(replicas))) if BACKENDS[fit.backend].concurrent else 1
     backend.predictions(start)  # lazy set-up (factors, device arrays) once, before any threads
 
-    def one(b):
+    def one(b, theta0):
         lk = replica_likelihood(run, backend, weights[b], b, seed)
-        return {**fit_replica(lk, start, bounds, fit.max_iterations, fit.tolerance), "replica": b}
+        return {**fit_replica(lk, theta0, bounds, fit.max_iterations, fit.tolerance), "replica": b}
 
     with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
-        yield from pool.map(one, replicas)
+        central = one(0, start)
+        warm = warm_start(central, start)
+        yield from pool.map(lambda b: central if b == 0 else one(b, warm), replicas)
 
 
-def lockstep_moments(run, samples, seed, replicas):
+def warm_start(central, start):
+    """The bootstrap replicas' start: the central fit's parameters where it found finite ones,
+    else the config's start."""
+    params = np.asarray(central["params"], dtype=float)
+    return params.copy() if np.all(np.isfinite(params)) else np.asarray(start, dtype=float)
+
+
+CENTRAL_WIDTH = 2
+"""Requests per product of the central fit's lockstep engine (it runs alone: one request and a
+copy, a matrix product rather than a matrix-vector one, the same shapes in every job)."""
+
+
+def _central_lockstep(run, kern, coarse, log_lumi, samples, seed, start, bounds):
+    """The central fit (replica 0) on the lockstep engine, alone: its moments in a pass of its own
+    (``MomentPass(block=1)``), products ``CENTRAL_WIDTH`` requests wide."""
+    from theory.inference.lockstep import LockstepEngine, drive, replica_inputs
+
+    moments = lockstep_moments(run, samples, seed, [0], block=1).run()
+    weights = row_weights(run, samples, [0], seed, moments)
+    losses, rows_w, coarse_w = replica_inputs(
+        kern, coarse, log_lumi, [weights[0]], [moments.moments("coarse")[0]], [replica_centres(run, seed, 0)],
+        run.lumi_deltas(), run.priors,
+    )  # fmt: skip
+    engine = LockstepEngine(kern, coarse, run.param, run.contour.N, 1, width=CENTRAL_WIDTH)
+    [row] = drive(engine, losses, rows_w, coarse_w, [start], bounds, run.fit.max_iterations, run.fit.tolerance)
+    return {**row, "replica": 0}
+
+
+def lockstep_moments(run, samples, seed, replicas, **options):
     """The ``MomentPass`` of a lockstep job: the coarse grid's moments, and the fine grid's for
     the interpolated likelihood (one weights draw per chunk serves both)."""
     from theory.inference.moments import MomentPass
 
     stages = {"coarse": run.coarse_grid, **({"fine": run.grid} if run.fit.likelihood == "interpolated" else {})}
-    return MomentPass(stages, samples, seed, replicas, TARGETS)
+    return MomentPass(stages, samples, seed, replicas, TARGETS, **options)
 
 
 def _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint, start, bounds):
@@ -128,7 +166,14 @@ def _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint, st
 
     seed = run.seed if seed is None else seed
     kern, coarse = backend.kernel, run.coarse_kernel
-    moments = lockstep_moments(run, samples, seed, replicas)
+    log_lumi = backend.problem.target_log_lumi
+    central = _central_lockstep(run, kern, coarse, log_lumi, samples, seed, start, bounds)
+    warm = warm_start(central, start)
+    rest = [b for b in replicas if b != 0]
+    if not rest:
+        yield central
+        return
+    moments = lockstep_moments(run, samples, seed, rest)
     finished = {}
     if checkpoint is not None:
         saved = checkpoint.load()
@@ -152,12 +197,12 @@ def _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint, st
         moments.run(after=after)
         if checkpoint is not None:
             checkpoint.save(moments.state(), finished)  # the data pass, the long part, is kept
-    weights = row_weights(run, samples, replicas, seed, moments)
+    weights = row_weights(run, samples, rest, seed, moments)
     cm = moments.moments("coarse")
-    todo = [b for b in replicas if b not in finished]
-    position = {b: j for j, b in enumerate(replicas)}
+    todo = [b for b in rest if b not in finished]
+    position = {b: j for j, b in enumerate(rest)}
     losses, rows_w, coarse_w = replica_inputs(
-        kern, coarse, backend.problem.target_log_lumi, [weights[b] for b in todo], [cm[position[b]] for b in todo],
+        kern, coarse, log_lumi, [weights[b] for b in todo], [cm[position[b]] for b in todo],
         [replica_centres(run, seed, b) for b in todo], run.lumi_deltas(), run.priors,
     )  # fmt: skip
 
@@ -171,12 +216,12 @@ def _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint, st
 
     if todo:
         engine = LockstepEngine(kern, coarse, run.param, run.contour.N, workers)
-        results = drive(engine, losses, rows_w, coarse_w, [start] * len(todo), bounds, run.fit.max_iterations,
+        results = drive(engine, losses, rows_w, coarse_w, [warm] * len(todo), bounds, run.fit.max_iterations,
                         run.fit.tolerance, log=done)  # fmt: skip
         for b, r in zip(todo, results, strict=True):
             finished[b] = {**r, "replica": b}
     for b in replicas:
-        yield finished[b]
+        yield central if b == 0 else finished[b]
 
 
 def write_chunk(path, rows, attrs):

@@ -13,7 +13,8 @@ replicas still running and evaluates them at once on the cached kernel's factors
 The Gauss-Newton matrix uses a coarse grid (``COARSE``: the fine grid's cells with 6 x 4 nodes):
 m'_h = sum_i w_i B'_h(x_i, Q^2_i) are the data moments of its basis, and sum_h m'_h a_h a_h^T
 interpolates sum_i w_i a_i a_i^T, the per-event Gauss-Newton matrix (its eigenvalues relative to
-the exact one's within 0.3% at 5,000 + 5,000 events; 8 x 6 nodes: 0.03%, 4 x 3: 9%): plenty for a
+the exact one's within 0.4-5% at 5,000 + 5,000 events, over four samples; 8 x 6 nodes: ~0.03%, 4 x 3:
+~9%, each on one sample): plenty for a
 step metric (the line search and the gradient use the exact loss), at a fraction of a Jacobian
 pass over every row. The expected counts and their derivatives use the normalisation rows.
 
@@ -57,9 +58,9 @@ WIDTH = 16
 """Requests per block: every matrix product has exactly this many request rows."""
 
 
-def _block(Q, n):
-    """Q[:n] (one request per row) padded to WIDTH rows by repeating its first row."""
-    out = np.empty((WIDTH,) + Q.shape[1:])
+def _block(Q, n, width=WIDTH):
+    """Q[:n] (one request per row) padded to ``width`` rows by repeating its first row."""
+    out = np.empty((width,) + Q.shape[1:])
     out[:n] = Q[:n]
     out[n:] = Q[:1]
     return out
@@ -82,8 +83,9 @@ class LockstepEngine:
     workers : threads
     """
 
-    def __init__(self, kernel, coarse, param, Ns, workers=1):
+    def __init__(self, kernel, coarse, param, Ns, workers=1, width=WIDTH):
         self.kernel, self.coarse, self.param, self.Ns = kernel, coarse, param, Ns
+        self.width = int(width)
         t = np.ascontiguousarray
         self.factors = [(A, W, t(A.T), t(W.T)) for A, W in kernel.factors()]
         self.coarse_factors = [(t(A.T), t(W.T)) for A, W in coarse.factors()]
@@ -106,7 +108,7 @@ class LockstepEngine:
         if len(want):
             moved = np.moveaxis(jac[want], -1, 1).reshape(len(want) * P, 2, n_nodes, 3)
             dq[want] = parameter_vectors(moved).reshape(len(want), P, 2, -1)
-        blocks = [np.arange(a, min(S, a + WIDTH)) for a in range(0, S, WIDTH)]
+        blocks = [np.arange(a, min(S, a + self.width)) for a in range(0, S, self.width)]
 
         def work(idx):
             return self._block(idx, thetas, q, dq, jacobian, losses, weights, coarse_weights)
@@ -129,7 +131,7 @@ class LockstepEngine:
         rows = []
         for t, (_, _, At, Wt) in enumerate(self.factors):
             Q = q[idx, t]  # [n, M]
-            D = (_block(Q, n) @ Wt) @ At  # [WIDTH, rows of t]
+            D = (_block(Q, n, self.width) @ Wt) @ At  # [width, rows of t]
             for c in range(n):
                 nu[c, t] = np.dot(kern.norm[t], Q[c])
                 physical[c] &= D[c].min(initial=np.inf) > 0.0
@@ -157,23 +159,23 @@ class LockstepEngine:
         grads = {c: np.zeros(P) for c in full}
         dnus = {c: np.empty((2, P)) for c in full}
         for t, (A, W, _, _) in enumerate(self.factors):
-            U = np.empty((WIDTH, A.shape[0]))
-            for k in range(WIDTH):
+            U = np.empty((self.width, A.shape[0]))
+            for k in range(self.width):
                 c = full[min(k, F - 1)] if k < F else full[0]
                 U[k] = -weights[idx[c]][t] / rows[t][c]
-            gM = (U @ A) @ W  # [WIDTH, M]: sum_r u_r Kr_r per request
+            gM = (U @ A) @ W  # [width, M]: sum_r u_r Kr_r per request
             for k, c in enumerate(full):
                 grads[c] += dq[idx[c], :, t] @ gM[k]
                 dnus[c][t] = dq[idx[c], :, t] @ kern.norm[t]
         # Gauss-Newton matrix on the coarse nodes: for each request its q and dq/dtheta, padded
         hess = {c: np.zeros((P, P)) for c in full}
         for t, (At, Wt) in enumerate(self.coarse_factors):
-            cols = np.empty((WIDTH * (P + 1), Wt.shape[0]))
-            for k in range(WIDTH):
+            cols = np.empty((self.width * (P + 1), Wt.shape[0]))
+            for k in range(self.width):
                 c = full[k] if k < F else full[0]
                 cols[k * (P + 1)] = q[idx[c], t]
                 cols[k * (P + 1) + 1 : (k + 1) * (P + 1)] = dq[idx[c], :, t]
-            Dc = (cols @ Wt) @ At  # [WIDTH (1 + P), coarse rows of t]
+            Dc = (cols @ Wt) @ At  # [width (1 + P), coarse rows of t]
             for k, c in enumerate(full):
                 if c not in hess:
                     continue

@@ -77,8 +77,8 @@ def _pieces(cell, n_cells):
     return order, pieces
 
 
-def _products(w, Bx, Bv, order, pieces, pool):
-    """[(cell, M)] per piece, M[block rows, 768] = w[:, lo:hi] (K of the piece): fixed-shape blocks."""
+def _products(w, Bx, Bv, order, pieces, pool, block=BLOCK):
+    """[(cell, M)] per piece, M[rows of w, 768] = w[:, lo:hi] (K of the piece), in fixed-shape blocks of rows."""
     nodes = Bx.shape[1] * Bv.shape[1]
 
     def one(piece):
@@ -86,8 +86,8 @@ def _products(w, Bx, Bv, order, pieces, pool):
         K = np.empty((hi - lo, nodes))
         _outer(Bx, Bv, order[lo:hi], K)
         M = np.empty((w.shape[0], nodes))
-        for r in range(0, w.shape[0], BLOCK):
-            np.matmul(w[r : r + BLOCK, lo:hi], K, out=M[r : r + BLOCK])
+        for r in range(0, w.shape[0], block):
+            np.matmul(w[r : r + block, lo:hi], K, out=M[r : r + block])
         return c, M
 
     return pool.map(one, pieces)
@@ -131,14 +131,16 @@ def replica_moments(grid, samples, seed, replicas, targets, workers=None):
 
 class MomentPass:
     """The data moments of a job's replicas on several grids, over every data set: a restartable
-    pass. ``stages``: {name: grid}; each chunk's weights serve every grid. ``state()`` /
+    pass. ``stages``: {name: grid}; each chunk's weights serve every grid; ``block``: replica rows
+    per product (a constant of the arithmetic: the central fit's own pass uses 1). ``state()`` /
     ``restore()`` give and take the partial sums and each data set's event position, so a killed
     job resumes where its last checkpoint left off and ends with the very same sums
     (accumulation is in file order)."""
 
-    def __init__(self, stages, samples, seed, replicas, targets, chunk=CHUNK_EVENTS, workers=None):
+    def __init__(self, stages, samples, seed, replicas, targets, chunk=CHUNK_EVENTS, workers=None, block=BLOCK):
         import numba
 
+        self.block = int(block)
         self.stages, self.samples, self.seed = stages, samples, seed
         self.replicas, self.targets, self.chunk = list(replicas), tuple(targets), int(chunk)
         self.workers = numba.get_num_threads() if workers is None else int(workers)
@@ -173,7 +175,7 @@ class MomentPass:
     def run(self, after=None):
         """Finish the pass; ``after()`` is called after every chunk of events."""
         R = len(self.replicas)
-        rows = -(-R // BLOCK) * BLOCK
+        rows = -(-R // self.block) * self.block
         with _Pool(self.workers) as pool:
             for t in self.targets:
                 ev = self.samples[t]
@@ -187,7 +189,7 @@ class MomentPass:
                         if w is None or not np.array_equal(order, w_order):  # stages share their cells
                             w, w_order = chunk_weights(self.seed, t, self.replicas, lo, stop, order, rows, pool), order
                         sums = self.sums[f"{name}/{t}"].reshape(R, grid.n_cells, -1)
-                        for c, M in _products(w, Bx, Bv, order, pieces, pool):
+                        for c, M in _products(w, Bx, Bv, order, pieces, pool, self.block):
                             sums[:, c] += M[:R]
                     self.position[t] = stop
                     if after is not None:
