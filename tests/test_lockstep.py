@@ -76,3 +76,19 @@ def test_coarse_gauss_newton_matrix_matches_the_per_event_one(setting):
     L = np.linalg.inv(np.linalg.cholesky(exact.hessian))
     eig = np.linalg.eigvalsh(L @ ev.hessian @ L.T)
     assert np.all(np.abs(eig - 1) < 0.06), eig  # measured 0.4-4.8% over seeds 23-26 (this one: 4.8%)
+
+
+def test_request_vectors_are_the_kernels_real_layout():
+    from theory.inference.lockstep import request_vectors
+    from theory.kernels.backends.cached import parameter_vectors
+
+    rng = np.random.default_rng(8)
+    comps = rng.standard_normal((5, 2, 7, 3)) + 1j * rng.standard_normal((5, 2, 7, 3))
+    jac = rng.standard_normal((5, 2, 7, 3, 4)) + 1j * rng.standard_normal((5, 2, 7, 3, 4))
+    want = np.array([True, False, True, True, False])
+    q, dq = request_vectors(comps, jac, want)
+    assert np.array_equal(q, parameter_vectors(comps))
+    for s in range(5):
+        for p in range(4):
+            expect = parameter_vectors(jac[s : s + 1, ..., p])[0] if want[s] else 0.0
+            assert np.array_equal(dq[s, p], np.broadcast_to(expect, dq[s, p].shape))

@@ -30,16 +30,41 @@ not depend on which replicas share its job (tests/test_lockstep.py).
 import time
 
 import numpy as np
+from numba import njit
 
 from theory.dis.grid import GridSpec
 from theory.inference.likelihood import ReplicaLoss
 from theory.inference.optimise import optimiser
-from theory.kernels.backends.cached import parameter_vectors
 
 COARSE = GridSpec(x_nodes=6, q2_nodes=4)
 """The Gauss-Newton matrix's grid: the fine grid's cells (same defaults otherwise), 6 x 4 nodes each."""
 COARSE_TOL = 1e-6
 """Relative truncation of the coarse kernel's factors: a metric needs far less than the loss."""
+
+
+@njit(cache=True)
+def request_vectors(comps, jac, want):
+    """q[S, T, M] and dq[S, P, T, M] (zero for requests without ``want``) in the kernels' real
+    layout (``theory.kernels.backends.cached.parameter_vectors``: Im then Re, component-major)
+    from comps[S, T, n, 3] and jac[S, T, n, 3, P]: one pass, no temporaries."""
+    S, T, n, K = comps.shape
+    P = jac.shape[4]
+    half = K * n
+    q = np.empty((S, T, 2 * half))
+    dq = np.zeros((S, P, T, 2 * half))
+    for s in range(S):
+        for t in range(T):
+            for k in range(K):
+                for j in range(n):
+                    c = comps[s, t, j, k]
+                    q[s, t, k * n + j] = c.imag
+                    q[s, t, half + k * n + j] = c.real
+                    if want[s]:
+                        for p in range(P):
+                            d = jac[s, t, j, k, p]
+                            dq[s, p, t, k * n + j] = d.imag
+                            dq[s, p, t, half + k * n + j] = d.real
+    return q, dq
 
 
 def _blas():
@@ -101,13 +126,7 @@ class LockstepEngine:
         thetas = np.asarray(thetas, dtype=float)
         S, P = thetas.shape
         comps, jac = self.param.components_batch(self.Ns, thetas)
-        q = parameter_vectors(comps)  # [S, 2, M]
-        n_nodes = comps.shape[2]
-        dq = np.zeros((S, P, 2, q.shape[2]))
-        want = np.flatnonzero(jacobian)
-        if len(want):
-            moved = np.moveaxis(jac[want], -1, 1).reshape(len(want) * P, 2, n_nodes, 3)
-            dq[want] = parameter_vectors(moved).reshape(len(want), P, 2, -1)
+        q, dq = request_vectors(comps, jac, np.asarray(jacobian, dtype=np.bool_))
         blocks = [np.arange(a, min(S, a + self.width)) for a in range(0, S, self.width)]
 
         def work(idx):

@@ -83,9 +83,15 @@ def _products(w, Bx, Bv, order, pieces, pool, block=BLOCK):
 
     def one(piece):
         c, lo, hi = piece
+        M = np.empty((w.shape[0], nodes))
+        if block == 1:  # one row at a time (the central fit's pass): (w Bx)^T Bv, no 768-wide basis
+            ev = order[lo:hi]
+            bx, bv = Bx[ev], Bv[ev]
+            for r in range(w.shape[0]):
+                M[r] = ((bx * w[r, lo:hi, None]).T @ bv).ravel()
+            return c, M
         K = np.empty((hi - lo, nodes))
         _outer(Bx, Bv, order[lo:hi], K)
-        M = np.empty((w.shape[0], nodes))
         for r in range(0, w.shape[0], block):
             np.matmul(w[r : r + block, lo:hi], K, out=M[r : r + block])
         return c, M

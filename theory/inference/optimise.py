@@ -21,6 +21,7 @@ stalled (against a bound or an unphysical region; ``message`` says which), 3 an 
 """
 
 import numpy as np
+from numba import njit
 
 ARMIJO = 1e-4
 EIG_FLOOR = 1e-10
@@ -30,27 +31,94 @@ STALL_ITERATIONS = 8
 """Stop (status 2) after this many steps in a row that each gained less than STALL x tolerance."""
 
 
+QP_ITERATIONS = 200
+"""Active-set changes of ``box_qp`` at most (each adds or drops one bound; a 9-parameter step takes a few)."""
+
+
+@njit(cache=True)
+def box_qp(H, g, lower, upper, x):
+    """The minimiser of g.d + d.H.d / 2 over lower <= d <= upper for a symmetric positive-definite
+    H, by the primal active-set method (Nocedal & Wright, 2nd ed., algorithm 16.3, with bounds as
+    the constraints), from the feasible point x (modified). Returns (d, converged).
+
+    Each iteration minimises the model over the free coordinates with the bound ones held
+    (a Cholesky solve of H's free block); a step that leaves the box stops at the first bound,
+    which joins the active set; at the subspace minimum a bound whose multiplier has the wrong
+    sign (the model decreases into the box) is released, the most negative first."""
+    P = g.shape[0]
+    state = np.zeros(P, dtype=np.int64)  # -1 at lower, +1 at upper, 0 free
+    for i in range(P):
+        if x[i] <= lower[i]:
+            x[i], state[i] = lower[i], -1
+        elif x[i] >= upper[i]:
+            x[i], state[i] = upper[i], 1
+    for _ in range(QP_ITERATIONS):
+        r = g + H @ x
+        free = np.flatnonzero(state == 0)
+        p = np.zeros(P)
+        if free.shape[0] > 0:
+            Hf = np.empty((free.shape[0], free.shape[0]))
+            rf = np.empty(free.shape[0])
+            for a in range(free.shape[0]):
+                rf[a] = -r[free[a]]
+                for b in range(free.shape[0]):
+                    Hf[a, b] = H[free[a], free[b]]
+            pf = np.linalg.solve(Hf, rf)
+            for a in range(free.shape[0]):
+                p[free[a]] = pf[a]
+        alpha, block = 1.0, -1
+        for i in free:
+            if p[i] < 0.0 and x[i] + p[i] < lower[i]:
+                t = (lower[i] - x[i]) / p[i]
+                if t < alpha:
+                    alpha, block = t, i
+            elif p[i] > 0.0 and x[i] + p[i] > upper[i]:
+                t = (upper[i] - x[i]) / p[i]
+                if t < alpha:
+                    alpha, block = t, i
+        x += alpha * p
+        if block >= 0:  # stopped at a bound: it joins the active set
+            if p[block] < 0.0:
+                x[block], state[block] = lower[block], -1
+            else:
+                x[block], state[block] = upper[block], 1
+            continue
+        r = g + H @ x
+        worst, release = 1e-13 * (np.abs(g).max() + np.abs(r).max()), -1  # rounding is no multiplier
+        for i in range(P):  # multipliers: r_i >= 0 at a lower bound, r_i <= 0 at an upper one
+            m = r[i] * state[i]
+            if m > worst:
+                worst, release = m, i
+        if release < 0:
+            return x, True
+        state[release] = 0
+    return x, False
+
+
 def box_step(H, g, lower, upper):
     """The step d minimising the model g.d + d.H.d / 2 within lower <= d <= upper, and the gain
     it predicts, -(g.d + d.H.d / 2) (the Newton decrement where no bound binds).
 
-    H's eigenvalues are floored at EIG_FLOOR times the largest, H = R^T R with R = diag(sqrt
-    lambda) V^T, and the model is ||R d + R^-T g||^2 / 2 up to a constant: a bounded linear
-    least-squares problem, solved exactly by scipy's BVLS (Stark & Parker, Comput. Stat. 10 (1995)
-    129). The bounds thus shape the step itself, instead of cutting a free step afterwards.
+    H's eigenvalues are floored at EIG_FLOOR times the largest; the free Newton step is taken when
+    it lies in the box, else the box-constrained quadratic is solved exactly (``box_qp``, from the
+    free step clipped to the box; should it ever exhaust its iterations, scipy's BVLS, Stark &
+    Parker, Comput. Stat. 10 (1995) 129, on the equivalent bounded least-squares problem). The
+    bounds thus shape the step itself, instead of cutting a free step afterwards.
     """
-    from scipy.optimize import lsq_linear
-
     vals, vecs = np.linalg.eigh(H)
     vals = np.maximum(vals, EIG_FLOOR * max(vals.max(), 1e-300))
-    root = np.sqrt(vals)
-    R = root[:, None] * vecs.T
-    rhs = -(vecs.T @ g) / root
     free = -(vecs @ ((vecs.T @ g) / vals))
     if np.all((free >= lower) & (free <= upper)):
         d = free
     else:
-        d = lsq_linear(R, rhs, bounds=(lower, upper), method="bvls", tol=1e-12).x
+        Hf = (vecs * vals) @ vecs.T
+        d, ok = box_qp(0.5 * (Hf + Hf.T), g, lower, upper, np.clip(free, lower, upper))
+        if not ok:
+            from scipy.optimize import lsq_linear
+
+            root = np.sqrt(vals)
+            d = lsq_linear(root[:, None] * vecs.T, -(vecs.T @ g) / root, bounds=(lower, upper), method="bvls",
+                           tol=1e-12).x  # fmt: skip
         d = np.clip(d, lower, upper)
     Hd = vecs @ (vals * (vecs.T @ d))
     return d, float(-(g @ d + 0.5 * d @ Hd))
