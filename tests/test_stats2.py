@@ -85,3 +85,13 @@ def test_sum_rules_pin_the_moments_whatever_the_shape():
     f, J = p.moments(np.array([1.0 + 0j, 2.0 + 0j]), p.truth * 1.02)
     assert np.allclose(J[0, 8], 0.0, atol=1e-13) and np.allclose(J[0, 7], 0.0, atol=1e-13)
     assert np.allclose(J[1, 0] + J[1, 1:7].sum(axis=0), 0.0, atol=1e-13)
+
+
+def test_moment_values_are_the_batched_moments_without_their_jacobian():
+    from theory.pdfs.stats2 import START
+
+    Ns = Contour().N
+    thetas = np.array([START, TRUTH] * 70)  # more sets than one scratch batch
+    param = Stats2()
+    f, _ = param.moments_batch(Ns, thetas)
+    assert np.array_equal(param.moment_values(Ns, thetas, batch=64), f)

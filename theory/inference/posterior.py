@@ -39,7 +39,7 @@ LEVELS = (0.025, 0.16, 0.5, 0.84, 0.975)
 
 def pdf_values(run, thetas_full, x, q2):
     """x f for every band combination: {name: [n_sets, n_q2, n_x]} from full parameter sets."""
-    f0, _ = run.truth_param.moments_batch(run.contour.N, np.atleast_2d(thetas_full))
+    f0 = run.truth_param.moment_values(run.contour.N, np.atleast_2d(thetas_full))
     out = {name: np.empty((f0.shape[0], len(q2), len(x))) for name in COMBINATIONS}
     for iq, mu2 in enumerate(q2):
         fx = run.setup.pdfs_at(run.contour, f0, x, mu2)  # [sets, n_x, 13]

@@ -250,6 +250,18 @@ class Stats2:
             if np.any(bad):
                 raise ValueError(f"parameter {self.names[p]} outside its bounds [{lo}, {hi}]")
 
+    def moment_values(self, Ns, thetas, batch=64):
+        """f(N; theta) only, complex[B, n, 13], for full parameter sets thetas[B, 9] (no Jacobian
+        kept: the scratch for it is ``batch`` sets, whatever B)."""
+        Ns = np.asarray(Ns, dtype=np.complex128)
+        full = np.ascontiguousarray(np.atleast_2d(thetas), dtype=float)
+        out = np.empty((full.shape[0], Ns.shape[0], N_SLOTS), dtype=np.complex128)
+        scratch = np.empty((min(batch, full.shape[0]), Ns.shape[0], N_SLOTS, N_PARAMS), dtype=np.complex128)
+        for lo in range(0, full.shape[0], batch):
+            hi = min(full.shape[0], lo + batch)
+            flavour_moments_batch(Ns, full[lo:hi], self.kappa, out[lo:hi], scratch[: hi - lo])
+        return out
+
     def moments_batch(self, Ns, thetas):
         """(f, df/dtheta) for thetas[B, P]: complex[B, n, 13], complex[B, n, 13, P]."""
         Ns = np.asarray(Ns, dtype=np.complex128)

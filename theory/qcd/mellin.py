@@ -82,5 +82,6 @@ class Contour:
         if m.ndim == 1:
             return np.imag(K @ m)
         lead, (n, k) = m.shape[:-2], m.shape[-2:]
-        out = np.imag(np.einsum("xj,sja->sxa", K, m.reshape((-1, n, k))))
-        return out.reshape(lead + (K.shape[0], k))
+        sets = m.reshape((-1, n, k))
+        out = np.imag(K @ sets.transpose(1, 0, 2).reshape(n, -1))  # one product: [n_x, n] x [n, sets k]
+        return out.reshape((K.shape[0], sets.shape[0], k)).transpose(1, 0, 2).reshape(lead + (K.shape[0], k))

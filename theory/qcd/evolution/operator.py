@@ -132,7 +132,8 @@ class EvolutionSetup:
         """Flavour vectors at mu^2 from those at Q0^2: f0[..., n, 13] (sets may lead) -> same shape."""
         f0 = np.asarray(f0)
         sets = f0.reshape((-1,) + f0.shape[-2:])
-        return np.einsum("jab,sjb->sja", self.operators(Ns, mu2), sets).reshape(f0.shape)
+        E = self.operators(Ns, mu2)  # f(s, j) = E(j) f0(s, j): one batched product per node j
+        return np.matmul(sets.transpose(1, 0, 2), E.transpose(0, 2, 1)).transpose(1, 0, 2).reshape(f0.shape)
 
     def pdfs_at(self, contour, f0, x, mu2):
         """f(x, mu^2) of input moments f0[..., nodes, 13] on ``contour``: [..., n_x, 13] (evolve, then
