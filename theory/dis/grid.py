@@ -41,6 +41,7 @@ Node index: g = (cell * x_nodes + a) * q2_nodes + b, cells numbered panel by pan
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from theory.qcd.constants import M_PROTON
 
@@ -76,16 +77,33 @@ def chebyshev_nodes(n):
     return np.cos(theta)[::-1].copy(), ((-1.0) ** np.arange(n) * np.sin(theta))[::-1].copy()
 
 
+@njit(cache=True, nogil=True)
+def _barycentric(t, nodes, weights, out):
+    for i in range(t.shape[0]):
+        hit = -1
+        total = 0.0
+        for a in range(nodes.shape[0]):
+            d = t[i] - nodes[a]
+            if d == 0.0:
+                hit = a
+                break
+            out[i, a] = weights[a] / d
+            total += out[i, a]
+        if hit >= 0:  # on a node: the basis is that node's indicator
+            out[i, :] = 0.0
+            out[i, hit] = 1.0
+        else:
+            for a in range(nodes.shape[0]):
+                out[i, a] /= total
+
+
 def lagrange_basis(t, nodes, weights):
-    """The n Lagrange polynomials of ``nodes`` at points t: float[len(t), n] (rows sum to 1)."""
-    d = t[:, None] - nodes[None, :]
-    hit = d == 0.0
-    d[hit] = 1.0
-    r = weights / d
-    on_node = hit.any(axis=1)
-    r[on_node] = 0.0
-    r[hit] = 1.0
-    return r / r.sum(axis=1, keepdims=True)
+    """The n Lagrange polynomials of ``nodes`` at points t: float[len(t), n] (rows sum to 1), by
+    the second barycentric formula l_a(t) = (w_a / (t - t_a)) / sum_b w_b / (t - t_b)."""
+    t = np.ascontiguousarray(t, dtype=float)
+    out = np.empty((t.shape[0], len(nodes)))
+    _barycentric(t, np.ascontiguousarray(nodes, dtype=float), np.ascontiguousarray(weights, dtype=float), out)
+    return out
 
 
 class CutGrid:

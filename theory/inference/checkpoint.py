@@ -27,7 +27,7 @@ from theory.inference.rows import read_rows, write_rows
 
 def checkpoint_key(config, replicas, samples, targets):
     """A digest of what a checkpoint's numbers depend on."""
-    what = {"config": config, "replicas": list(map(int, replicas)), "pass": [CHUNK_EVENTS, PIECE, BLOCK], "format": 2}
+    what = {"config": config, "replicas": list(map(int, replicas)), "pass": [CHUNK_EVENTS, PIECE, BLOCK], "format": 3}
     h = hashlib.sha256(json.dumps(what, sort_keys=True).encode())
     for t in targets:
         h.update(np.ascontiguousarray(samples[t].x).tobytes())

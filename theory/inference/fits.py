@@ -134,16 +134,19 @@ CENTRAL_WIDTH = 2
 copy, a matrix product rather than a matrix-vector one, the same shapes in every job)."""
 
 
-def _central_lockstep(run, kern, coarse, log_lumi, samples, seed, start, bounds):
-    """The central fit (replica 0) on the lockstep engine, alone: its moments in a pass of its own
-    (``MomentPass(block=1)``), products ``CENTRAL_WIDTH`` requests wide."""
+def _central_lockstep(run, kern, coarse, log_lumi, samples, seed, start, bounds, moments):
+    """The central fit (replica 0) on the lockstep engine, alone: its moments from the job's pass
+    (``MomentPass(central=True)``: its own one-row sums), products ``CENTRAL_WIDTH`` requests wide."""
     from theory.inference.lockstep import LockstepEngine, drive, replica_inputs
 
-    moments = lockstep_moments(run, samples, seed, [0], block=1).run()
-    weights = row_weights(run, samples, [0], seed, moments)
+    if run.fit.likelihood == "interpolated":
+        weights = moments.moments("fine", central=True)[0]
+    else:
+        weights = row_weights(run, samples, [0], seed)[0]
+    coarse_moments = moments.moments("coarse", central=True)[0]
     losses, rows_w, coarse_w = replica_inputs(
-        kern, coarse, log_lumi, [weights[0]], [moments.moments("coarse")[0]], [replica_centres(run, seed, 0)],
-        run.lumi_deltas(), run.priors,
+        kern, coarse, log_lumi, [weights], [coarse_moments], [replica_centres(run, seed, 0)], run.lumi_deltas(),
+        run.priors,
     )  # fmt: skip
     engine = LockstepEngine(kern, coarse, run.param, run.contour.N, 1, width=CENTRAL_WIDTH)
     [row] = drive(engine, losses, rows_w, coarse_w, [start], bounds, run.fit.max_iterations, run.fit.tolerance)
@@ -167,13 +170,8 @@ def _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint, st
     seed = run.seed if seed is None else seed
     kern, coarse = backend.kernel, run.coarse_kernel
     log_lumi = backend.problem.target_log_lumi
-    central = _central_lockstep(run, kern, coarse, log_lumi, samples, seed, start, bounds)
-    warm = warm_start(central, start)
     rest = [b for b in replicas if b != 0]
-    if not rest:
-        yield central
-        return
-    moments = lockstep_moments(run, samples, seed, rest)
+    moments = lockstep_moments(run, samples, seed, rest, central=True)
     finished = {}
     if checkpoint is not None:
         saved = checkpoint.load()
@@ -197,6 +195,8 @@ def _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint, st
         moments.run(after=after)
         if checkpoint is not None:
             checkpoint.save(moments.state(), finished)  # the data pass, the long part, is kept
+    central = _central_lockstep(run, kern, coarse, log_lumi, samples, seed, start, bounds, moments)
+    warm = warm_start(central, start)
     weights = row_weights(run, samples, rest, seed, moments)
     cm = moments.moments("coarse")
     todo = [b for b in rest if b not in finished]

@@ -84,7 +84,7 @@ def _products(w, Bx, Bv, order, pieces, pool, block=BLOCK):
     def one(piece):
         c, lo, hi = piece
         M = np.empty((w.shape[0], nodes))
-        if block == 1:  # one row at a time (the central fit's pass): (w Bx)^T Bv, no 768-wide basis
+        if block == 1:  # one row at a time (the central fit's sums): (w Bx)^T Bv, no 768-wide basis
             ev = order[lo:hi]
             bx, bv = Bx[ev], Bv[ev]
             for r in range(w.shape[0]):
@@ -137,24 +137,27 @@ def replica_moments(grid, samples, seed, replicas, targets, workers=None):
 
 class MomentPass:
     """The data moments of a job's replicas on several grids, over every data set: a restartable
-    pass. ``stages``: {name: grid}; each chunk's weights serve every grid; ``block``: replica rows
-    per product (a constant of the arithmetic: the central fit's own pass uses 1). ``state()`` /
-    ``restore()`` give and take the partial sums and each data set's event position, so a killed
-    job resumes where its last checkpoint left off and ends with the very same sums
-    (accumulation is in file order)."""
+    pass. ``stages``: {name: grid}; each chunk's basis and weights serve every grid and replica.
+    With ``central``, the pass also sums the central fit's moments (every weight 1, replica 0) by
+    its own one-row products ((Bx)^T Bv per piece): the same numbers in every job, whichever
+    replicas share the pass (``moments(name, central=True)``). ``state()`` / ``restore()`` give
+    and take the partial sums and each data set's event position, so a killed job resumes where
+    its last checkpoint left off and ends with the very same sums (accumulation is in file order)."""
 
-    def __init__(self, stages, samples, seed, replicas, targets, chunk=CHUNK_EVENTS, workers=None, block=BLOCK):
+    def __init__(self, stages, samples, seed, replicas, targets, chunk=CHUNK_EVENTS, workers=None, central=False):
         import numba
 
-        self.block = int(block)
         self.stages, self.samples, self.seed = stages, samples, seed
         self.replicas, self.targets, self.chunk = list(replicas), tuple(targets), int(chunk)
         self.workers = numba.get_num_threads() if workers is None else int(workers)
-        self.sums = {
-            f"{name}/{t}": np.zeros((len(self.replicas), g.n_cells, g.spec.x_nodes, g.spec.q2_nodes))
-            for name, g in stages.items()
-            for t in self.targets
-        }
+        self.central = bool(central)
+        self.sums = {}
+        for name, g in stages.items():
+            for t in self.targets:
+                shape = (g.n_cells, g.spec.x_nodes, g.spec.q2_nodes)
+                self.sums[f"{name}/{t}"] = np.zeros((len(self.replicas),) + shape)
+                if self.central:
+                    self.sums[f"{name}/central/{t}"] = np.zeros((1,) + shape)
         self.position = {t: 0 for t in self.targets}
 
     def state(self):
@@ -181,7 +184,7 @@ class MomentPass:
     def run(self, after=None):
         """Finish the pass; ``after()`` is called after every chunk of events."""
         R = len(self.replicas)
-        rows = -(-R // self.block) * self.block
+        rows = -(-R // BLOCK) * BLOCK
         with _Pool(self.workers) as pool:
             for t in self.targets:
                 ev = self.samples[t]
@@ -192,16 +195,23 @@ class MomentPass:
                     for name, grid in self.stages.items():
                         cell, Bx, Bv = grid.basis(ev.x[lo:stop], ev.Q2[lo:stop])
                         order, pieces = _pieces(cell, grid.n_cells)
-                        if w is None or not np.array_equal(order, w_order):  # stages share their cells
+                        if R and (w is None or not np.array_equal(order, w_order)):  # stages share their cells
                             w, w_order = chunk_weights(self.seed, t, self.replicas, lo, stop, order, rows, pool), order
-                        sums = self.sums[f"{name}/{t}"].reshape(R, grid.n_cells, -1)
-                        for c, M in _products(w, Bx, Bv, order, pieces, pool, self.block):
-                            sums[:, c] += M[:R]
+                        if R:
+                            sums = self.sums[f"{name}/{t}"].reshape(R, grid.n_cells, -1)
+                            for c, M in _products(w, Bx, Bv, order, pieces, pool):
+                                sums[:, c] += M[:R]
+                        if self.central:
+                            sums = self.sums[f"{name}/central/{t}"].reshape(1, grid.n_cells, -1)
+                            for c, M in _products(np.ones((1, stop - lo)), Bx, Bv, order, pieces, pool, block=1):
+                                sums[:, c] += M
                     self.position[t] = stop
                     if after is not None:
                         after()
         return self
 
-    def moments(self, name):
-        """[len(replicas), T * n_nodes] of one grid, data sets in ``targets`` order."""
-        return np.concatenate([self.sums[f"{name}/{t}"].reshape(len(self.replicas), -1) for t in self.targets], axis=1)
+    def moments(self, name, central=False):
+        """[len(replicas), T * n_nodes] of one grid, data sets in ``targets`` order (with ``central``:
+        the central fit's, [1, T * n_nodes])."""
+        key, rows = (f"{name}/central", 1) if central else (name, len(self.replicas))
+        return np.concatenate([self.sums[f"{key}/{t}"].reshape(rows, -1) for t in self.targets], axis=1)
