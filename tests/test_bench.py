@@ -41,3 +41,13 @@ def test_scaling_table_has_both_likelihoods_and_skips_exact_above_its_limit(monk
         assert 0 < r["full_s_batched"]["min"] <= r["full_s_batched"]["median"] <= r["full_s_batched"]["max"]
     assert "ratio_largest_to_smallest" in result
     assert "events/target" in scaling.format_table(result)
+
+
+def test_agreement_compares_the_same_replicas_through_both_likelihoods():
+    from theory.pipeline import agreement
+
+    result = agreement.run(n=2000, replicas=8, log=lambda m: None)
+    assert result["exact"]["converged"] == result["interpolated"]["converged"] == 9
+    assert len(result["central_difference_sigma"]) == len(result["names"]) == 9
+    assert result["worst"] < 0.02  # the bar, here at 2,000 + 2,000 events
+    assert "central diff / std" in agreement.format_table(result)

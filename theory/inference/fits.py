@@ -283,13 +283,14 @@ def run_chunk(run, chunk, samples, out_path, log=print, tables=None, checkpoint=
         where = checkpoint if checkpoint is not None else f"{out_path}.ckpt"
         checkpoint = Checkpoint(where, key, fit.checkpoint_s, log=lambda m: log(f"chunk {chunk}: {m}"))
     fitted = fit_replicas(run, backend, samples, replicas, numba.get_num_threads(), checkpoint=checkpoint)
+    lockstep = getattr(backend, "lockstep", False)  # its rows come together at the end: no estimate
     for done, row in enumerate(fitted, start=1):
         rows.append(row)
         elapsed = time.perf_counter() - t0
-        left = elapsed / done * (len(replicas) - done)
+        left = "" if lockstep else f", ~{elapsed / done * (len(replicas) - done):.0f} s left"
         log(f"chunk {chunk}: replica {row['replica']} status {row['status']} loss {row['loss']:.6f} "
             f"({row['iterations']} it, {row['evaluations']} ev, {row['unphysical']} unphysical, "
-            f"{row['wall_s']:.2f} s); {done}/{len(replicas)} done, ~{left:.0f} s left")  # fmt: skip
+            f"{row['wall_s']:.2f} s); {done}/{len(replicas)} done{left}")  # fmt: skip
     attrs = {
         "chunk": chunk,
         "chunk_size": fit.chunk_size,

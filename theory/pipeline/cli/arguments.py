@@ -177,5 +177,13 @@ def bench_options(sub):
     sub.add_argument(
         "--sizes", type=positive_int, nargs="+", help="--scaling: events per target (default 1e4 1e5 1e6 1e7)"
     )
-    sub.add_argument("--replicas", type=positive_int, default=32, help="--scaling: requests per round (default 32)")
+    sub.add_argument(
+        "--agreement",
+        type=positive_int,
+        metavar="N",
+        help="interpolated against exact likelihood: the same replicas' posteriors at N events per target",
+    )
+    sub.add_argument(
+        "--replicas", type=positive_int, default=32, help="--scaling: requests per round; --agreement: replicas (32)"
+    )
     sub.add_argument("--json", metavar="FILE", help="write the results as JSON to FILE (atomically)")

@@ -98,6 +98,15 @@ def config_doc(args):
 def bench(args):
     from theory.pipeline import bench as benchmark
 
+    if args.agreement:
+        from theory.pipeline import agreement
+
+        result = agreement.run(args.agreement, args.replicas, log=log)
+        result["command"] = "bench --agreement"
+        if args.json:
+            write_json(args.json, result)
+        print(agreement.format_table(result))
+        return 0
     if args.scaling:
         from theory.pipeline import scaling
 
