@@ -35,7 +35,7 @@ def test_generate_fit_aggregate_plot(config, tmp_path, capsys):
         assert len(f["jobs"]) == 2
     assert sorted(p.name for p in (run / "plots").iterdir()) == ["bands.png", "loss.png", "pulls.png", "timing.png"]
     err = capsys.readouterr().err
-    assert "replica 3" in err and "left" in err  # progress in the job log
+    assert "replica 3" in err and "2/2 done" in err  # progress in the job log
 
 
 @pytest.mark.parametrize(

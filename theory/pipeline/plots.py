@@ -60,7 +60,8 @@ def plot_all(posterior_file, out_dir):
         else:  # event files: no truth; how far the central fit lies from the replicas' mean
             ref, label = f["central/params"][...], "central fit"
         fig, ax = plt.subplots(figsize=(7, 3.5))
-        pulls = (mean - ref) / std
+        with np.errstate(divide="ignore", invalid="ignore"):  # a parameter every replica holds at a bound
+            pulls = np.where(std > 0, (mean - ref) / np.where(std > 0, std, 1.0), np.nan)
         ax.bar(range(len(names)), pulls)
         ax.axhspan(-1, 1, color="grey", alpha=0.2)
         ax.set_xticks(range(len(names)), names, rotation=30)
