@@ -67,7 +67,7 @@ def request_vectors(comps, jac, want):
     return q, dq
 
 
-def _blas():
+def blas_controller():
     """One threadpoolctl controller per process (building one scans the loaded libraries)."""
     global _CONTROLLER
     if _CONTROLLER is None:
@@ -132,7 +132,7 @@ class LockstepEngine:
         def work(idx):
             return self._block(idx, thetas, q, dq, jacobian, losses, weights, coarse_weights)
 
-        with _blas().limit(limits=1, user_api="blas"):
+        with blas_controller().limit(limits=1, user_api="blas"):
             if self.workers == 1 or len(blocks) == 1:
                 parts = [work(idx) for idx in blocks]
             else:

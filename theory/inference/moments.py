@@ -108,9 +108,9 @@ class _Pool:
     def __enter__(self):
         from concurrent.futures import ThreadPoolExecutor
 
-        from theory.inference.lockstep import _blas
+        from theory.inference.lockstep import blas_controller
 
-        self._limit = _blas().limit(limits=1, user_api="blas")
+        self._limit = blas_controller().limit(limits=1, user_api="blas")
         self._limit.__enter__()
         self._exec = ThreadPoolExecutor(self.workers)
         return self

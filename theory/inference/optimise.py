@@ -42,7 +42,7 @@ def box_qp(H, g, lower, upper, x):
     the constraints), from the feasible point x (modified). Returns (d, converged).
 
     Each iteration minimises the model over the free coordinates with the bound ones held
-    (a Cholesky solve of H's free block); a step that leaves the box stops at the first bound,
+    (a linear solve with H's free block); a step that leaves the box stops at the first bound,
     which joins the active set; at the subspace minimum a bound whose multiplier has the wrong
     sign (the model decreases into the box) is released, the most negative first."""
     P = g.shape[0]
