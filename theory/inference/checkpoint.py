@@ -21,13 +21,15 @@ import time
 import numpy as np
 
 from theory.atomic import write_hdf5
+from theory.inference.lockstep import WIDTH
 from theory.inference.moments import BLOCK, CHUNK_EVENTS, PIECE
 from theory.inference.rows import read_rows, write_rows
 
 
 def checkpoint_key(config, replicas, samples, targets):
     """A digest of what a checkpoint's numbers depend on."""
-    what = {"config": config, "replicas": list(map(int, replicas)), "pass": [CHUNK_EVENTS, PIECE, BLOCK], "format": 3}
+    what = {"config": config, "replicas": list(map(int, replicas)), "pass": [CHUNK_EVENTS, PIECE, BLOCK],
+            "width": WIDTH, "format": 3}  # fmt: skip
     h = hashlib.sha256(json.dumps(what, sort_keys=True).encode())
     for t in targets:
         h.update(np.ascontiguousarray(samples[t].x).tobytes())
