@@ -110,3 +110,21 @@ def test_config_reference_is_current(capsys):
 
     for key in keys(yaml.safe_load(SCHEMA.read_text())):
         assert f"| `{key}` |" in printed, key
+
+
+def test_every_shipped_preset_is_a_valid_run():
+    """Each config/*.yaml validates and builds its Run (a preset that drifts from the schema fails
+    here, not on a cluster); the coverage presets are studies with more than one experiment."""
+    from pathlib import Path
+
+    from theory.inference.run import Run
+    from theory.pipeline import config as cfg
+
+    presets = sorted((Path(__file__).parents[1] / "config").glob("*.yaml"))
+    assert len(presets) >= 7
+    for path in presets:
+        run = Run.from_config(cfg.load(path))
+        if path.stem.startswith("coverage"):
+            assert run.settings.coverage.experiments >= 2
+    eic = Run.from_config(cfg.load(presets[0].parent / "coverage-eic.yaml"))
+    assert eic.fit.likelihood == "interpolated" and eic.settings.coverage.x_max == 0.7
