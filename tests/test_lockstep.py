@@ -92,3 +92,45 @@ def test_request_vectors_are_the_kernels_real_layout():
         for p in range(4):
             expect = parameter_vectors(jac[s : s + 1, ..., p])[0] if want[s] else 0.0
             assert np.array_equal(dq[s, p], np.broadcast_to(expect, dq[s, p].shape))
+
+
+def test_device_engine_equals_the_cpu_engine(setting, monkeypatch):
+    """The GPU lockstep engine (whole rounds as single products; numpy standing in for CuPy, the
+    same code path) gives every request the CPU engine's loss, gradient and Gauss-Newton matrix,
+    also for line-search requests without the Jacobian and across several rounds of a fit."""
+    from theory.inference import lockstep
+    from theory.inference.fits import replica_centres
+    from theory.inference.lockstep import DeviceEngine, LockstepEngine, replica_inputs
+    from theory.inference.moments import replica_moments
+
+    run, samples, backend = setting
+    kern, coarse = backend.kernel, run.coarse_kernel
+    reps = [1, 2, 3, 5, 8]
+    w = row_weights(run, samples, reps, run.seed)
+    cm = replica_moments(run.coarse_grid, samples, run.seed, reps, ("p", "n"))
+    centres = [replica_centres(run, run.seed, b) for b in reps]
+    losses, rows, cw = replica_inputs(kern, coarse, backend.problem.target_log_lumi, [w[b] for b in reps],
+                                      [cm[j] for j in range(len(reps))], centres, run.lumi_deltas())  # fmt: skip
+    cpu = LockstepEngine(kern, coarse, run.param, run.contour.N)
+    dev = DeviceEngine(kern, coarse, run.param, run.contour.N, rows, cw, xp=np)
+    rng = np.random.default_rng(5)
+    thetas = run.truth_free() + 0.02 * rng.standard_normal((5, run.param.n_params))
+    jac = [True, False, True, True, False]
+    order = [3, 0, 4, 1, 2]  # requests of a round need not follow the replicas' order
+    a = cpu.evaluate([losses[j] for j in order], [rows[j] for j in order], [cw[j] for j in order], thetas, jac)
+    b = dev.evaluate([losses[j] for j in order], None, None, thetas, jac, replicas=order)
+    for ea, eb, want in zip(a, b, jac, strict=True):
+        assert np.isfinite(ea.loss) and abs(eb.loss - ea.loss) <= 1e-12 * abs(ea.loss)
+        if want:
+            np.testing.assert_allclose(eb.grad, ea.grad, rtol=1e-9, atol=1e-9 * np.abs(ea.grad).max())
+            np.testing.assert_allclose(eb.hessian, ea.hessian, rtol=1e-9, atol=1e-9 * np.abs(ea.hessian).max())
+        else:
+            assert ea.grad is None and eb.grad is None
+    # whole fits: the job's replicas through the device engine end where the CPU engine's do
+    cpu_fit = _params(run, backend, samples, range(5))
+    monkeypatch.setattr(lockstep, "device_array_module", lambda: np)
+    monkeypatch.setattr(backend, "device_lockstep", True, raising=False)
+    dev_fit = _params(run, backend, samples, range(5))
+    for b in range(5):
+        assert dev_fit[b]["status"] == 0
+        np.testing.assert_allclose(dev_fit[b]["params"], cpu_fit[b]["params"], rtol=0, atol=1e-7)

@@ -215,7 +215,12 @@ def _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint, st
             checkpoint.maybe_save(moments.state(), finished)
 
     if todo:
-        engine = LockstepEngine(kern, coarse, run.param, run.contour.N, workers)
+        if getattr(backend, "device_lockstep", False):  # the GPU: everything resident, a round one product
+            from theory.inference.lockstep import DeviceEngine
+
+            engine = DeviceEngine(kern, coarse, run.param, run.contour.N, rows_w, coarse_w)
+        else:
+            engine = LockstepEngine(kern, coarse, run.param, run.contour.N, workers)
         results = drive(engine, losses, rows_w, coarse_w, [warm] * len(todo), bounds, run.fit.max_iterations,
                         run.fit.tolerance, log=done)  # fmt: skip
         for b, r in zip(todo, results, strict=True):

@@ -25,6 +25,9 @@ request's position in its block or the thread count (measured on this machine's 
 varying batch sizes it switches kernels, and with two threads it splits long reductions).
 Per-request reductions over rows are separate dot products. A replica's result therefore does
 not depend on which replicas share its job (tests/test_lockstep.py).
+
+On a GPU (``fit.backend: cached-cuda``) ``DeviceEngine`` does the same algebra with everything
+resident on the device and one product per factor a round (CuPy; numpy under the simulator).
 """
 
 import time
@@ -244,9 +247,10 @@ def drive(engine, losses, weights, coarse_weights, starts, bounds, max_iteration
         order = sorted(pending)
         thetas = [pending[j][0] for j in order]
         jac = [pending[j][1] for j in order]
+        extra = {"replicas": order} if getattr(engine, "resident", False) else {}
         try:
             evals = engine.evaluate([losses[j] for j in order], [weights[j] for j in order],
-                                    [coarse_weights[j] for j in order], thetas, jac)  # fmt: skip
+                                    [coarse_weights[j] for j in order], thetas, jac, **extra)  # fmt: skip
         except Exception as err:  # every replica of the round records the failure
             evals = [err] * len(order)
         for j, ev in zip(order, evals, strict=True):
@@ -262,3 +266,113 @@ def drive(engine, losses, weights, coarse_weights, starts, bounds, max_iteration
     for r in results:
         r["wall_s"], r["cpu_s"] = wall / n, cpu / n
     return results
+
+
+def device_array_module():
+    """The array module of the GPU lockstep engine: CuPy (cuBLAS) on a real GPU; numpy under
+    ``NUMBA_ENABLE_CUDASIM=1``, where the simulator stands in for the device (CI, no GPU)."""
+    from numba.cuda import config as cuda_config
+
+    if cuda_config.ENABLE_CUDASIM:
+        return np
+    try:
+        import cupy
+    except ImportError:
+        raise ValueError("the cached-cuda lockstep fits need CuPy on the GPU node: pip install cupy-cuda12x "
+                         "(or run with fit.backend: cached-cpu)") from None  # fmt: skip
+    return cupy
+
+
+def _host(a):
+    """A device array on the host (numpy passes through)."""
+    return a.get() if hasattr(a, "get") else np.asarray(a)
+
+
+class DeviceEngine:
+    """The lockstep engine on one GPU: every replica's row weights and coarse moments and the
+    kernels' factors stay on the device, and each round is one product per factor over all its
+    requests (cuBLAS through CuPy: large batched products reach a large share of the FP64 peak,
+    which hand-written Numba-CUDA tiles do not; the kernel evaluation itself, per request, is the
+    same algebra as ``LockstepEngine``). The moments c(N; theta), the optimisers and
+    ``ReplicaLoss.combine`` stay on the host.
+
+    Batch invariance: cuBLAS chooses its kernels (and split reductions) by the shapes, so a
+    request's last bits may depend on how many requests share its round; unlike the CPU engine
+    this one does not promise bit-identical replicas across chunkings (the spread is at rounding
+    level; measure it on the GPU). ``resident``: ``drive`` passes replica indices, not weights.
+
+    Parameters as ``LockstepEngine``, plus ``weights[j]`` and ``coarse_weights[j]`` (per target,
+    in the kernels' row order) of every replica j of the job and ``xp`` (default
+    ``device_array_module()``).
+    """
+
+    resident = True
+
+    def __init__(self, kernel, coarse, param, Ns, weights, coarse_weights, xp=None):
+        self.xp = xp = device_array_module() if xp is None else xp
+        self.param, self.Ns = param, Ns
+        t = np.ascontiguousarray
+        self.factors = [
+            (xp.asarray(A), xp.asarray(W), xp.asarray(t(A.T)), xp.asarray(t(W.T))) for A, W in kernel.factors()
+        ]
+        self.coarse_factors = [(xp.asarray(t(A.T)), xp.asarray(t(W.T))) for A, W in coarse.factors()]
+        self.norm = [np.asarray(n) for n in kernel.norm]
+        T = len(self.factors)
+        self.weights = [xp.asarray(np.stack([w[k] for w in weights])) for k in range(T)]
+        self.coarse_weights = [xp.asarray(np.stack([c[k] for c in coarse_weights])) for k in range(T)]
+        self.rounds = 0
+
+    def evaluate(self, losses, weights, coarse_weights, thetas, jacobian, replicas):
+        """As ``LockstepEngine.evaluate``, the requests' replicas given by their indices ``replicas``."""
+        xp = self.xp
+        thetas = np.asarray(thetas, dtype=float)
+        S, P = thetas.shape
+        comps, jac = self.param.components_batch(self.Ns, thetas)
+        want = np.asarray(jacobian, dtype=np.bool_)
+        q, dq = request_vectors(comps, jac, want)
+        rep = xp.asarray(np.asarray(replicas, dtype=np.int64))
+        T = len(self.factors)
+        nu = np.stack([q[:, k] @ self.norm[k] for k in range(T)], axis=1)  # [S, T]
+        event_sum, physical, rows = xp.zeros(S), xp.ones(S, dtype=bool), []
+        for k, (_, _, At, Wt) in enumerate(self.factors):
+            D = (xp.asarray(q[:, k]) @ Wt) @ At  # [S, rows of k]
+            physical &= D.min(axis=1) > 0.0
+            event_sum += (self.weights[k][rep] * xp.log(xp.where(D > 0.0, D, 1.0))).sum(axis=1)
+            rows.append(D)
+        physical, event_sum = _host(physical), _host(event_sum)
+        full = np.flatnonzero(want & physical)
+        derivs = self._derivatives(full, rep, q, dq, rows) if len(full) else {}
+        out = []
+        for j in range(S):
+            loss = losses[j]
+            if not physical[j] or (j in derivs and derivs[j] is None):
+                out.append(loss.combine(thetas[j], False, 0.0, nu[j]))
+            elif j in derivs:
+                g, h, dnu = derivs[j]
+                out.append(loss.combine(thetas[j], True, event_sum[j], nu[j], g, h, dnu))
+            else:
+                out.append(loss.combine(thetas[j], True, event_sum[j], nu[j]))
+        self.rounds += 1
+        return out
+
+    def _derivatives(self, full, rep, q, dq, rows):
+        """{request: (gradient term, Gauss-Newton term, dnu[T, P])} for the requests ``full``
+        (None where the coarse grid is unphysical), all of them in one product per factor."""
+        xp = self.xp
+        F, P = len(full), dq.shape[1]
+        fi = xp.asarray(full)
+        rf = rep[fi]
+        grads, hess, ok = xp.zeros((F, P)), xp.zeros((F, P, P)), xp.ones(F, dtype=bool)
+        dnus = np.stack([dq[full, :, k] @ self.norm[k] for k in range(len(self.factors))], axis=1)  # [F, T, P]
+        for k, ((A, W, _, _), (Atc, Wtc)) in enumerate(zip(self.factors, self.coarse_factors, strict=True)):
+            dqk = xp.asarray(dq[full, :, k])  # [F, P, M]
+            gM = ((-self.weights[k][rf] / rows[k][fi]) @ A) @ W  # [F, M]: sum_r u_r Kr_r per request
+            grads += xp.matmul(dqk, gM[:, :, None])[:, :, 0]
+            cols = xp.concatenate([xp.asarray(q[full, k])[:, None], dqk], axis=1).reshape(F * (P + 1), -1)
+            Dc = ((cols @ Wtc) @ Atc).reshape(F, P + 1, -1)  # [F, 1 + P, coarse rows of k]
+            ds = Dc[:, 0]
+            ok &= ds.min(axis=1) > 0.0
+            a = Dc[:, 1:] / xp.where(ds > 0.0, ds, 1.0)[:, None, :]
+            hess += xp.matmul(a * self.coarse_weights[k][rf][:, None, :], a.transpose(0, 2, 1))
+        grads, hess, ok = _host(grads), _host(hess), _host(ok)
+        return {int(j): (grads[c], hess[c], dnus[c]) if ok[c] else None for c, j in enumerate(full)}

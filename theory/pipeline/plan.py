@@ -36,6 +36,8 @@ CLUSTERS = {
                      "description": "2 x AMD EPYC 7702, 128 cores a node, normal_q"},
     "summit-style": {"cores_per_node": 42, "gpus_per_node": 6, "default_nodes": 1,
                      "description": "6 GPUs and 42 cores a node (7 cores a GPU)"},
+    "tinkercliffs-h200": {"cores_per_node": 64, "gpus_per_node": 8, "default_nodes": 1,
+                          "description": "8 x NVIDIA H200 and 64 cores a node (8 cores a GPU)"},
     "local": {"cores_per_node": None, "gpus_per_node": 0, "default_nodes": 1,
               "description": "this machine"},
 }  # fmt: skip

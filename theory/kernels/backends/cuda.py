@@ -315,6 +315,11 @@ class CachedCUDA(Backend):
     """The cached kernel on one GPU: two matrix products per evaluation."""
 
     name = "cached-cuda"
+    lockstep = True
+    """The fits advance all replicas of a job together (``theory.inference.lockstep``)."""
+    device_lockstep = True
+    """... on the GPU (``DeviceEngine``: CuPy's cuBLAS; numpy under the simulator); the data pass
+    and the central fit stay on the host's threads."""
 
     def __init__(self, problem, kernel=None):
         super().__init__(problem)
