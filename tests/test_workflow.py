@@ -74,18 +74,19 @@ def test_stats2_dag_on_tinkercliffs_without_a_cluster(tmp_path):
     assert "slurm_partition=normal_q" in out and "slurm_account=test-alloc" in out
 
 
-def test_gpu_jobs_ask_through_the_plugins_gpu_resource(tmp_path):
-    """On the Summit-style profile a CUDA backend's fit jobs ask for gpu=1 (the plugin's --gpus) and
+@pytest.mark.parametrize("profile, cpus", [("summit-style", 7), ("tinkercliffs-h200", 8)])
+def test_gpu_jobs_ask_through_the_plugins_gpu_resource(tmp_path, profile, cpus):
+    """On the GPU profiles a CUDA backend's fit jobs ask for gpu=1 (the plugin's --gpus) and
     cpus_per_gpu, never a raw gres as well (the plugin refuses both); the warm-up and CPU jobs ask
     for no GPU."""
     gpu = tmp_path / "gpu.yaml"
-    gpu.write_text(yaml.safe_dump({"fit": {"backend": "cached-cuda", "threads": 7}}))
-    out = _snakemake("-n", "--profile", os.path.join(REPO, "profiles/summit-style"), "--configfile",
+    gpu.write_text(yaml.safe_dump({"fit": {"backend": "cached-cuda", "threads": cpus}}))
+    out = _snakemake("-n", "--profile", os.path.join(REPO, f"profiles/{profile}"), "--configfile",
                      os.path.join(REPO, "config/stats2.yaml"), str(gpu), "-d", str(tmp_path),
                      env={"SNAKEMAKE_SLURM_ACCOUNT": "test-alloc"}).stdout  # fmt: skip
     jobs = [block for block in out.split("\n\n") if "rule fit_chunk" in block]
     assert len(jobs) == _stats2_chunks()
-    assert all("gpu=1" in j and "cpus_per_gpu=7" in j and "gres" not in j for j in jobs)
+    assert all("gpu=1" in j and f"cpus_per_gpu={cpus}" in j and "gres" not in j for j in jobs)
     others = [block for block in out.split("\n\n") if "rule warmup_numba" in block or "rule build_tables" in block]
     assert others and all("gpu=1" not in j for j in others)
 
