@@ -64,12 +64,40 @@ def test_sf_json(capsys):
     assert 0 < result["FL"][1] < result["F2"][1]
 
 
+def test_sf_gamma_z_json(capsys):
+    """The EIC form of sf: gamma/Z on a polarised beam, the deuteron, scales and the cross section."""
+    argv = ["sf", "--process", "nc", "--lepton", "e-", "--polarisation", "-0.7", "--target", "d", "--q2", "1000",
+            "--x", "0.1", "0.3", "--sqrt-s", "140", "--xi-r", "2", "--xi-f", "0.5", "--json"]  # fmt: skip
+    code, out, _ = _run(capsys, *argv)
+    result = json.loads(out)
+    assert code == 0 and result["process"] == "nc" and result["mu_f2"] == 250.0 and result["mu_r2"] == 4000.0
+    for name in ("F2", "FL", "xF3", "y", "sigma_r", "d2sigma"):
+        assert len(result[name]) == 2 and all(v > 0 for v in result[name]), name
+    y = result["y"][0]
+    yp, ym = 1 + (1 - y) ** 2, 1 - (1 - y) ** 2
+    expected = result["F2"][0] - y * y / yp * result["FL"][0] + ym / yp * result["xF3"][0]  # e-: + xF3
+    assert result["sigma_r"][0] == pytest.approx(expected, rel=1e-14)
+    flipped = [{"e-": "e+", "-0.7": "0.7"}.get(a, a) for a in argv]
+    code, out, _ = _run(capsys, *flipped)
+    positron = json.loads(out)
+    assert code == 0 and positron["F2"] == result["F2"] and positron["xF3"] == result["xF3"]
+    assert positron["sigma_r"][0] == pytest.approx(expected - 2 * ym / yp * result["xF3"][0], rel=1e-14)
+
+
 @pytest.mark.parametrize(
     "argv,needle",
     [
         (["sf", "--q2", "1", "--x", "0.1"], "--q2"),
         (["sf", "--q2", "10", "--x", "1.5"], "--x"),
         (["sf", "--q2", "ten", "--x", "0.1"], "--q2"),
+        (["sf", "--q2", "10", "--x", "0.1", "--polarisation", "-1.2"], "--polarisation"),
+        (["sf", "--q2", "10", "--x", "0.1", "--process", "cc"], "--process"),
+        (["sf", "--q2", "10", "--x", "0.1", "--lepton", "mu-"], "--lepton"),
+        (["sf", "--q2", "10", "--x", "0.1", "--xi-r", "0"], "--xi-r"),
+        (["sf", "--q2", "10", "--x", "0.1", "--sin2-w", "1.5"], "--sin2-w"),
+        (["sf", "--q2", "1000", "--x", "0.01", "--sqrt-s", "140"], "--sqrt-s"),
+        (["sf", "--q2", "10", "--x", "0.1", "--nuclear-table", "/no/such/file", "--target", "d"], "/no/such/file"),
+        (["sf", "--q2", "10", "--x", "0.1", "--nuclear-table", "r.txt"], "--target d"),
         (["evolve", "--q2", "10", "--x", "0.1", "--order", "nnlo"], "--order"),
         (["evolve", "--q2", "10", "--x", "0.1", "--scheme", "ffns9"], "--scheme"),
         ([], "command"),

@@ -42,3 +42,18 @@ def test_adler_sum_rule():
     # the quark coefficient of F2 has no correction to its N = 1 moment (Adler sum rule)
     N = 1.0 + 0j
     assert abs(cf.c2q_nlo(N, S1(N), S2(N))) < 1e-14
+
+
+@pytest.mark.parametrize("N", MOMENTS)
+def test_c3q_against_x_space(N):
+    """xF3's quark coefficient: c_2,q minus 2 C_F (1 + z) in x space (ESW Eq. 4.82, times 2)."""
+    regular = lambda z: CF * (-2 * (1 + z) * np.log1p(-z) - 2 * (1 + z * z) / (1 - z) * np.log(z) + 4 + 2 * z)  # noqa: E731
+    plus = lambda z: CF * (4 * np.log1p(-z) / (1 - z) - 3 / (1 - z))  # noqa: E731
+    x_space = _mellin(regular, N) + _mellin(plus, N, subtract=True) - CF * (9 + 4 * ZETA2)
+    assert cf.c3q_nlo(N, S1(N), S2(N)) == pytest.approx(x_space, rel=1e-8, abs=1e-10)
+
+
+def test_gross_llewellyn_smith_sum_rule():
+    # int_0^1 F3 dx = 3 (1 - alpha_s / pi): the N = 1 moment of c_3,q is -4 (a_s = alpha_s / (4 pi))
+    N = 1.0 + 0j
+    assert cf.c3q_nlo(N, S1(N), S2(N)) == pytest.approx(-4.0, abs=1e-13)

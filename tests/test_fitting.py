@@ -90,3 +90,30 @@ def test_a_fit_never_sees_the_truth(closure_run, tmp_path):
         assert closure(tmp_path / f"post{k}.h5") is None
     for a, b in zip(*posts, strict=True):
         assert np.array_equal(a, b)
+
+
+def test_scale_envelope_beside_the_statistical_band(closure_run):
+    """posterior.h5 /scales: the central fit's sigma_r at xi = 1 equals the kernel's d2sigma (an
+    independent route: the DIS response, not the structure functions) divided by 2 pi alpha^2 Y+ /
+    (x Q^4); the 7-point envelope shrinks with Q^2 and holds the central point."""
+    from theory.dis.cross_section import inelasticity, prefactor
+    from theory.inference.events import cross_sections
+
+    _, theory, _, root = closure_run
+    with h5py.File(root / "posterior.h5") as f:
+        g = f["scales"]
+        q2, x, points = g["q2"][...], g["x"][...], g["points"][...]
+        assert points.shape == (7, 2) and tuple(points[0]) == (1.0, 1.0) and len(q2) >= 2
+        central_full = f["central/params_full"][...]
+        for t in ("p", "n"):
+            env, qs = g[f"{t}/sigma_r"][...], g[f"{t}/quantiles"][...]
+            assert env.shape == (7, len(q2), x.shape[1]) and qs.shape == (len(q2), 5, x.shape[1])
+            for iq in range(len(q2)):
+                xq, Q2 = x[iq], np.full(x.shape[1], q2[iq])
+                assert np.all(theory.cuts.inside(xq, Q2, theory.sqrt_s**2))
+                d2 = cross_sections(theory, xq, Q2, t, central_full)
+                y = inelasticity(xq, Q2, theory.sqrt_s**2)
+                assert np.allclose(env[0, iq], d2 / (prefactor(xq, Q2) * (1 + (1 - y) ** 2)), rtol=1e-6)
+                assert np.all(qs[iq, 1] < qs[iq, 3])
+            width = [np.max(np.abs(env[:, iq] / env[0, iq] - 1)) for iq in range(len(q2))]
+            assert width[0] > width[-1] > 0, width

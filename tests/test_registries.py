@@ -8,6 +8,7 @@ import sys
 import pytest
 import yaml
 
+from theory.dis.alpha_em import ALPHA_EM_MODES
 from theory.kernels.backends import BACKENDS
 from theory.pdfs.lha import REFERENCE_TABLES
 from theory.pdfs.stats2 import NAMES
@@ -40,6 +41,7 @@ ENUMS = {
     "theory.order": list(ORDERS),
     "theory.scheme": list(SCHEMES),
     "theory.mode": list(MODES),
+    "theory.alpha_em": list(ALPHA_EM_MODES),
     "fit.backend": list(BACKENDS),
     "parametrisation.free": list(NAMES),
     "sf.targets": list(TARGETS),

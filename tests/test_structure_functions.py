@@ -94,4 +94,4 @@ def test_nlo_f2_fl_against_x_space_convolution(x):
 def test_bad_target_is_rejected():
     contour = Contour()
     with pytest.raises(ValueError, match="target"):
-        structure_functions(_setup("lo"), contour, lha.moments(contour.N), X, 10.0, "d")
+        structure_functions(_setup("lo"), contour, lha.moments(contour.N), X, 10.0, "he3")

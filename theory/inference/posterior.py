@@ -10,6 +10,11 @@
     /bands/<combination>/quantiles [n_q2, 5, n_x]    x times the PDF combination
     /bands/<combination>/central [n_q2, n_x], /bands/<combination>/truth [n_q2, n_x] (only for
                                      generated events: a fit of event files knows no truth)
+    /scales/q2 [k], /scales/x [k, n_x], /scales/points [7, 2] (xi_R, xi_F; row 0 = 1, 1), /scales/levels [5]
+    /scales/<target>/sigma_r [7, k, n_x]  the central fit's sigma_r at each scale point (mu_R = xi_R Q,
+                                     mu_F = xi_F Q, both floored at Q0; theory.qcd.scales.SEVEN_POINT)
+    /scales/<target>/quantiles [k, 5, n_x]  the converged replicas' sigma_r at xi = 1: the
+                                     statistical band beside the scale envelope (attrs: process)
     attrs: names (JSON, free parameters), names_full, nuisances (JSON), priors (JSON {name:
            [mean, sigma]}), truth_full (generated events only), config (JSON), seed, n_replicas,
            n_converged, versions (JSON), git_commit, created
@@ -35,6 +40,8 @@ from theory.qcd.flavours import BANDS, evaluate
 
 COMBINATIONS = tuple(BANDS)
 LEVELS = (0.025, 0.16, 0.5, 0.84, 0.975)
+SCALE_X_POINTS = 10
+"""x points per Q^2 of the scale envelope, log-spaced across the cut region at that Q^2."""
 
 
 def pdf_values(run, thetas_full, x, q2):
@@ -46,6 +53,45 @@ def pdf_values(run, thetas_full, x, q2):
         for name, values in evaluate(BANDS, fx).items():
             out[name][:, iq, :] = x * values
     return out
+
+
+def scale_points(run, n_x=SCALE_X_POINTS):
+    """(q2 [k], x [k, n_x]): the band scales inside the cut region, each with x log-spaced across
+    the x range the cuts allow there (x in [Q^2/(y_max s), min(x_max, Q^2/(y_min s), Q^2/(Q^2 + W2_min - M^2))])."""
+    from theory.qcd.constants import M_PROTON
+
+    c, s = run.cuts, run.sqrt_s**2
+    q2s, xs = [], []
+    for q2 in run.settings.bands.q2:
+        lo = q2 / (c.y_max * s)
+        hi = min(c.x_max, q2 / (c.y_min * s), q2 / (q2 + c.w2_min - M_PROTON**2))
+        if q2 >= c.q2_min and lo < hi:
+            q2s.append(float(q2))
+            xs.append(np.geomspace(lo * (1 + 1e-9), hi * (1 - 1e-9), n_x))
+    return np.array(q2s), np.array(xs).reshape(len(q2s), n_x)
+
+
+def scale_envelope(run, central_full, replicas_full):
+    """{target: (sigma_r [7, k, n_x] of the central fit at the 7 scale points, quantiles [k, 5, n_x]
+    of the replicas at xi = 1)} at ``scale_points``, photon exchange (the run's process)."""
+    from theory.dis.predictions import sigma_r
+    from theory.qcd.flavours import TARGETS
+    from theory.qcd.scales import SEVEN_POINT, Scales
+
+    q2, x = scale_points(run)
+    f0c = run.truth_param.moment_values(run.contour.N, np.atleast_2d(central_full))[0]
+    f0 = run.truth_param.moment_values(run.contour.N, np.atleast_2d(replicas_full)) if len(replicas_full) else None
+    out = {}
+    for t in TARGETS:
+        env = np.empty((len(SEVEN_POINT), len(q2), x.shape[1]))
+        qs = np.full((len(q2), len(LEVELS), x.shape[1]), np.nan)
+        for iq, mu2 in enumerate(q2):
+            for ip, xi in enumerate(SEVEN_POINT):
+                env[ip, iq] = sigma_r(run.setup, run.contour, f0c, x[iq], mu2, run.sqrt_s, t, scales=Scales(*xi))
+            if f0 is not None:
+                qs[iq] = np.quantile(sigma_r(run.setup, run.contour, f0, x[iq], mu2, run.sqrt_s, t), LEVELS, axis=0)
+        out[t] = (env, qs)
+    return q2, x, out
 
 
 def read_chunks(paths, log=None):
@@ -98,9 +144,12 @@ def aggregate(run, chunk_files, posterior_file, timing_file, log=print):
     P = rows["params"][ok]
     mean = P.mean(axis=0) if len(ok) else np.full(len(names), np.nan)
     cov = np.cov(P, rowvar=False).reshape(len(names), len(names)) if len(ok) > 1 else np.full((len(names),) * 2, np.nan)
+    log("aggregate: 7-point scale envelope of sigma_r ...")
+    scales = scale_envelope(run, full[central], full[ok])
     parts = (rows, full, boot, central, ok, mean, cov, names, run, x, q2, values, truth_values, run.config)
     with write_hdf5(posterior_file) as f:
         _posterior(f, *parts)
+        _scales(f, *scales)
     with write_hdf5(timing_file) as f:
         _timing(f, jobs)
     log(f"aggregate: wrote {posterior_file} and {timing_file} in {time.perf_counter() - t0:.1f} s")
@@ -152,6 +201,20 @@ def _posterior(f, rows, full, boot, central, ok, mean, cov, names, run, x, q2, v
     f.attrs["n_replicas"] = len(boot)
     f.attrs["n_converged"] = len(ok)
     stamp(f.attrs)
+
+
+def _scales(f, q2, x, envelope):
+    from theory.qcd.scales import SEVEN_POINT
+
+    g = f.create_group("scales")
+    g["q2"] = q2
+    g["x"] = x
+    g["points"] = np.array(SEVEN_POINT)
+    g["levels"] = np.array(LEVELS)
+    g.attrs["process"] = "em"
+    for target, (env, qs) in envelope.items():
+        g[f"{target}/sigma_r"] = env
+        g[f"{target}/quantiles"] = qs
 
 
 def _timing(f, jobs):

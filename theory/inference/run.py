@@ -28,6 +28,7 @@ class TheorySettings:
     mu0_2: float
     alpha_s0: float
     masses: tuple
+    alpha_em: str = "fixed"
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,13 @@ class RunSettings:
             name=config["run"],
             seed=int(config["seed"]),
             theory=TheorySettings(
-                th["order"], th["mode"], th["scheme"], float(th["mu0_2"]), float(th["alpha_s0"]), tuple(th["masses"])
+                th["order"],
+                th["mode"],
+                th["scheme"],
+                float(th["mu0_2"]),
+                float(th["alpha_s0"]),
+                tuple(th["masses"]),
+                th["alpha_em"],
             ),
             sqrt_s=float(config["beam"]["sqrt_s"]),
             cuts=cuts,
@@ -264,7 +271,8 @@ class Run:
         """The theory settings, as events files record them."""
         th = self.settings.theory
         return {"order": th.order, "scheme": th.scheme, "mode": th.mode, "mu0_2": th.mu0_2, "alpha_s0": th.alpha_s0,
-                "masses": list(th.masses), "sqrt_s": self.sqrt_s, "contour_nodes": len(self.contour)}  # fmt: skip
+                "masses": list(th.masses), "alpha_em": th.alpha_em, "sqrt_s": self.sqrt_s,
+                "contour_nodes": len(self.contour)}  # fmt: skip
 
     def start(self):
         """Start values of the free parameters: the parametrisation's defaults and ``fit.start``."""
@@ -329,7 +337,7 @@ class Run:
             g, T = self.coarse_grid, len(TARGETS)
             nodes = Problem(self.setup, self.contour, self.param, np.concatenate([g.x] * T),
                             np.concatenate([g.Q2] * T), np.repeat(np.arange(T), g.n_nodes), sqrt_s=self.sqrt_s,
-                            tables=self.tables)  # fmt: skip
+                            tables=self.tables, alpha_em=self.settings.theory.alpha_em)  # fmt: skip
             self._coarse_kernel = CachedKernel(nodes, tol=COARSE_TOL)
         return self._coarse_kernel
 
@@ -360,4 +368,4 @@ class Run:
         }
         lumi = {t: samples[t].lumi_nb for t in TARGETS}
         return Problem(self.setup, self.contour, self.param, x, Q2, target, sqrt_s=self.sqrt_s, lumi=lumi,
-                       norm=norm, tables=self.tables)  # fmt: skip
+                       norm=norm, tables=self.tables, alpha_em=self.settings.theory.alpha_em)  # fmt: skip

@@ -34,6 +34,10 @@ def events_digest(problem):
     return h.hexdigest()
 
 
+RECORD_DEFAULTS = {"alpha_em": "fixed"}
+"""What a kernel file written before a record key existed was built with."""
+
+
 def theory_record(problem):
     """The theory settings a kernel depends on, as a JSON-able dict."""
     s = problem.setup
@@ -45,6 +49,7 @@ def theory_record(problem):
         "alpha_s0": s.coupling.alpha_s(s.mu0_2),
         "masses": list(s.scheme.masses),
         "sqrt_s": problem.sqrt_s,
+        "alpha_em": problem.alpha_em,
         "contour": {"c": problem.contour.c, "phi": problem.contour.phi, "n_nodes": len(problem.contour)},
     }
 
@@ -80,7 +85,7 @@ def load_kernel(path, problem):
         stored = json.loads(f.attrs["theory"])
         wanted = theory_record(problem)
         for key in wanted:
-            if stored.get(key) != wanted[key]:
+            if stored.get(key, RECORD_DEFAULTS.get(key)) != wanted[key]:
                 raise ValueError(
                     f"{path}: kernel theory '{key}' is {stored.get(key)!r}, not {wanted[key]!r}; rebuild it"
                 )

@@ -200,10 +200,11 @@ class EventConstants:
     """What the response needs of each event: region, a_s(Q^2), y and the prefactor.
 
     ``factor`` = 2 pi alpha^2 / (x Q^4) (hbar c)^2 [nb GeV^-2] times x (F2 = x * inverse Mellin),
-    ``theory.dis.cross_section``'s prefactor and inelasticity.
+    ``theory.dis.cross_section``'s prefactor and inelasticity; alpha is alpha(0) or, with
+    ``alpha_em="running"``, alpha(Q^2) (``theory.dis.alpha_em``).
     """
 
-    def __init__(self, tables, x, Q2, sqrt_s):
+    def __init__(self, tables, x, Q2, sqrt_s, alpha_em="fixed"):
         x = np.asarray(x, dtype=float)
         Q2 = np.asarray(Q2, dtype=float)
         s = sqrt_s**2
@@ -211,13 +212,36 @@ class EventConstants:
         self.a = tables.setup.coupling.a_s_array(Q2)
         self.lnrho = np.log(self.a / tables.a0[self.region])
         self.y = inelasticity(x, Q2, s)
-        self.factor = prefactor(x, Q2) * x
+        self.factor = prefactor(x, Q2, alpha_em) * x
         self.logx = np.log(x)
 
     def arrays(self, rows=None):
         """The constants of all events (or of ``rows``) as one kernel argument (``EventArrays``)."""
         sel = slice(None) if rows is None else rows
         return EventArrays(*(np.ascontiguousarray(getattr(self, name)[sel]) for name in EventArrays._fields))
+
+
+@njit(cache=True)
+def last_segment(j, r, a, lnrho, order, mode, a0, nf, gam, pw, XY):
+    """The last segment's singlet matrix (S_qq, S_qg, S_gq, S_gg) and E+ at node j for an event of
+    region r at a = a_s(Q^2) (lnrho = ln(a / a0_r)): sums of powers for truncated NLO and LO, the
+    Magnus solver otherwise: the gamma/Z response's (``theory.kernels.nc_response``). ``event_response``
+    keeps these lines written out: the CUDA simulator runs its Python body, which cannot call a
+    CPU-compiled function with simulator arrays (``theory.kernels.backends.cuda``)."""
+    if mode == sol.MODE_TRUNCATED or order == 0:
+        Pp = cmath.exp(pw[r, j, 0] * lnrho)
+        Pm = cmath.exp(pw[r, j, 1] * lnrho)
+        S0 = Pp * (XY[r, j, 0, 0] + a * XY[r, j, 1, 0]) + Pm * (XY[r, j, 2, 0] + a * XY[r, j, 3, 0])
+        S1_ = Pp * (XY[r, j, 0, 1] + a * XY[r, j, 1, 1]) + Pm * (XY[r, j, 2, 1] + a * XY[r, j, 3, 1])
+        S2_ = Pp * (XY[r, j, 0, 2] + a * XY[r, j, 1, 2]) + Pm * (XY[r, j, 2, 2] + a * XY[r, j, 3, 2])
+        S3 = Pp * (XY[r, j, 0, 3] + a * XY[r, j, 1, 3]) + Pm * (XY[r, j, 2, 3] + a * XY[r, j, 3, 3])
+        Ep = cmath.exp(pw[r, j, 2] * lnrho) * (1.0 + (a - a0[r]) * pw[r, j, 3])
+    else:
+        g = gam[r, j]
+        S = sol.singlet((g[0], g[1], g[2], g[3]), (g[4], g[5], g[6], g[7]), a, a0[r], nf[r], order, mode)
+        S0, S1_, S2_, S3 = S[0], S[1], S[2], S[3]
+        Ep = sol.non_singlet(g[8], g[9], a, a0[r], nf[r], order, mode)
+    return S0, S1_, S2_, S3, Ep
 
 
 @njit(cache=True)

@@ -7,7 +7,7 @@
     <root>/<run>/fits/chunk_<k>.h5             one file per fit job (chunk_<k>.h5.ckpt while it runs)
     <root>/<run>/posterior.h5                  merged replicas, summary, PDF bands, provenance
     <root>/<run>/timing.h5                     one row per fit job
-    <root>/<run>/plots/{bands,pulls,loss,timing}.png
+    <root>/<run>/plots/{bands,pulls,loss,scales,timing}.png
     <root>/<run>/report.html                   the run's page
     <root>/<run>/lhapdf/                       the LHAPDF6 export (on demand)
     <root>/<run>/bench.json, plan_<cluster>.json   benchmark and planner tables (on demand)
@@ -29,7 +29,7 @@ PROFILES = REPOSITORY / "profiles"
 """The shipped Snakemake profiles, one folder each (``python -m theory profiles install``)."""
 
 DEFAULT_ROOT = "results"
-POSTERIOR_PLOTS = ("bands", "pulls", "loss")
+POSTERIOR_PLOTS = ("bands", "pulls", "loss", "scales")
 """Plots of ``theory plot`` (``theory.pipeline.plots``)."""
 GANTT_PLOT = "timing"
 """The fit jobs' Gantt chart (``theory.pipeline.report``)."""

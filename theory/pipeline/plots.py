@@ -20,7 +20,7 @@ def save_figure(fig, path):
 
 
 def plot_all(posterior_file, out_dir):
-    """Write bands.png, pulls.png and loss.png into ``out_dir``; returns their paths."""
+    """Write bands.png, pulls.png, loss.png and scales.png into ``out_dir``; returns their paths."""
     import pathlib
 
     import h5py
@@ -77,7 +77,34 @@ def plot_all(posterior_file, out_dir):
         ax.set_title(f"loss at the minimum, {len(params)} replicas", fontsize=9)
         fig.tight_layout()
         paths.append(save_figure(fig, out / "loss.png"))
+        paths.append(_scales_figure(f, plt, out / "scales.png"))
     return paths
+
+
+def _scales_figure(f, plt, path):
+    """sigma_r relative to the central fit: the 7-point scale envelope beside the 68% / 95% band."""
+    g = f["scales"] if "scales" in f else None
+    q2 = g["q2"][...] if g is not None else np.zeros(0)
+    targets = [t for t in ("p", "n") if g is not None and t in g]
+    fig, axes = plt.subplots(max(1, len(targets)), max(1, len(q2)), figsize=(4.5 * max(1, len(q2)),
+                             3.2 * max(1, len(targets))), squeeze=False)  # fmt: skip
+    if not len(q2):
+        axes[0, 0].text(0.5, 0.5, "no band scale inside the cuts", ha="center", transform=axes[0, 0].transAxes)
+    for it, t in enumerate(targets):
+        env, qs = g[f"{t}/sigma_r"][...], g[f"{t}/quantiles"][...]
+        for iq in range(len(q2)):
+            ax, x, ref = axes[it, iq], g["x"][iq], env[0, iq]
+            ax.fill_between(x, qs[iq, 0] / ref - 1, qs[iq, 4] / ref - 1, color="C0", alpha=0.2, label="stat 95%")
+            ax.fill_between(x, qs[iq, 1] / ref - 1, qs[iq, 3] / ref - 1, color="C0", alpha=0.45, label="stat 68%")
+            ax.fill_between(x, env[:, iq].min(axis=0) / ref - 1, env[:, iq].max(axis=0) / ref - 1, facecolor="none",
+                            edgecolor="C3", hatch="//", lw=1, label="7-point scales")  # fmt: skip
+            ax.axhline(0, color="k", lw=0.5)
+            ax.set_xscale("log")
+            ax.set_xlabel("x")
+            ax.set_title(f"{t}: sigma_r / central - 1, Q2 = {q2[iq]:g} GeV2", fontsize=9)
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    return save_figure(fig, path)
 
 
 def coverage_plots(coverage_file, out_dir):

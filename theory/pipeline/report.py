@@ -74,6 +74,32 @@ def coverage_section(paths):
             + "".join(_img(paths.plot(name)) for name in COVERAGE_PLOTS if paths.plot(name).is_file()))  # fmt: skip
 
 
+def scales_section(paths):
+    """The theory uncertainty a real-data user must see: the central fit's sigma_r under the 7-point
+    scale variation beside the statistical band, with the largest relative sizes per Q^2."""
+    import h5py
+    import numpy as np
+
+    rows = []
+    with h5py.File(paths.posterior, "r") as f:
+        if "scales" not in f:
+            return ""
+        g = f["scales"]
+        for t in ("p", "n"):
+            if t not in g:
+                continue
+            env, qs = g[f"{t}/sigma_r"][...], g[f"{t}/quantiles"][...]
+            for iq, q2 in enumerate(g["q2"][...]):
+                ref = env[0, iq]
+                scale = np.max(np.abs(env[:, iq] / ref - 1))
+                stat = np.nanmax((qs[iq, 3] - qs[iq, 1]) / (2 * ref))
+                rows.append((t, f"{q2:g}", f"{100 * scale:.2f}%", f"{100 * stat:.3f}%"))
+    note = ("<p>mu_R = xi_R Q, mu_F = xi_F Q, (xi_R, xi_F) in {1/2, 1, 2}^2 without the opposite corners, both "
+            "floored at Q0; the central fit's parameters held fixed (not refitted).</p>")  # fmt: skip
+    return ("<h2>Theory uncertainty: scale variation of sigma_r</h2>" + note + _img(paths.plot("scales"))
+            + _table(["target", "Q2 GeV2", "max |scale envelope|", "max stat 68% half-width"], rows))  # fmt: skip
+
+
 def build(name, paths):
     """Write the report page of a finished run (``paths``: its ``RunPaths``); returns the page's path."""
     import h5py
@@ -107,6 +133,7 @@ def build(name, paths):
                      "pseudo-experiment: the coverage study is the real test)</p>")  # fmt: skip
     parts.append("<h2>PDF bands</h2>" + _img(paths.plot("bands")))
     parts.append("<h2>Pulls and losses</h2>" + _img(paths.plot("pulls")) + _img(paths.plot("loss")))
+    parts.append(scales_section(paths))
     parts.append("<h2>Fit jobs</h2>" + _img(paths.plot(GANTT_PLOT)))
     with h5py.File(paths.timing, "r") as f:
         jobs = f["jobs"][...]

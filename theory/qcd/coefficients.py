@@ -1,4 +1,4 @@
-"""MSbar DIS coefficient functions in N space for F2 and FL (photon exchange, massless quarks).
+"""MSbar DIS coefficient functions in N space for F2, FL and xF3 (massless quarks).
 
 Normalisation, with a_s = alpha_s/(4 pi) and mu_R = mu_F = Q:
 
@@ -13,7 +13,10 @@ alpha_s/(2 pi) forms of Ellis-Stirling-Webber Eqs. 4.80, 4.81 times 2):
     c_2,q^(1)(z) = C_F [ 4 (ln(1-z)/(1-z))_+ - 3/(1-z)_+ - 2(1+z) ln(1-z) - 2(1+z^2)/(1-z) ln z
                          + 6 + 4z - (9 + 4 zeta2) delta(1-z) ]
     c_2,g^(1)(z) = 4 T_R [ (z^2 + (1-z)^2) ln((1-z)/z) - 1 + 8 z (1-z) ]
-    c_L,q^(1)(z) = 4 C_F z,                c_L,g^(1)(z) = 16 T_R z (1-z).
+    c_L,q^(1)(z) = 4 C_F z,                c_L,g^(1)(z) = 16 T_R z (1-z),
+    c_3,q^(1)(z) = c_2,q^(1)(z) - 2 C_F (1 + z)      (ESW Eq. 4.82 times 2; xF3 has no gluon term).
+
+xF3 is normalised like F2: its moment is that of xF3(x)/x, with q- = q - qbar in place of q+.
 
 tests/test_coefficients.py checks the N-space forms below against direct numerical Mellin
 transforms of these x-space expressions (plus-distributions included).
@@ -67,3 +70,12 @@ def cLq_nlo(N):
 def cLg_nlo(N):
     """c_L,g^(1)(N) per flavour = 16 T_R / ((N + 1) (N + 2))."""
     return 16.0 * TR / ((N + 1.0) * (N + 2.0))
+
+
+@njit(cache=True)
+def c3q_nlo(N, S1, S2):
+    """c_3,q^(1)(N) = c_2,q^(1)(N) - 2 C_F (1/N + 1/(N+1)).
+
+    At N = 1 it is -3 C_F = -4: the Gross-Llewellyn Smith sum rule int F3 dx = 3 (1 - alpha_s/pi).
+    """
+    return c2q_nlo(N, S1, S2) - 2.0 * CF * (1.0 / N + 1.0 / (N + 1.0))

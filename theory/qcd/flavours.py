@@ -53,6 +53,11 @@ D_MINUS, U_MINUS = minus("d"), minus("u")
 TARGETS = ("p", "n")
 """Nucleon targets; a target's code is its position (0 = p, 1 = n)."""
 TARGET_CODES = {t: i for i, t in enumerate(TARGETS)}
+COMPOSITES = {"d": (("p", 0.5), ("n", 0.5))}
+"""Nuclear targets per nucleon as mixtures of nucleons: the deuteron is (p + n) / 2, times an
+optional nuclear correction R(x) (``theory.dis.nuclear``)."""
+ALL_TARGETS = TARGETS + tuple(COMPOSITES)
+"""Every target a structure function or a data set may name."""
 
 ISOSPIN = np.arange(N_SLOTS)
 ISOSPIN[[D_PLUS, U_PLUS, D_MINUS, U_MINUS]] = [U_PLUS, D_PLUS, U_MINUS, D_MINUS]
@@ -165,6 +170,32 @@ def reduced_table(target):
         "g": Combination(((1.0, GLUON),)),
     }
 
+
+REDUCED_NC = ("U+", "D+", "g", "U-", "D-")
+"""The gamma/Z response's input components (``theory.kernels.nc_response``): up- and down-type
+quark sums of q+ and q-, and the gluon; any neutral-current coupling is a per-event weight of them."""
+
+
+def reduced_nc_table(target):
+    """The REDUCED_NC components of a target (p, n, or d per nucleon) over the proton's slots."""
+    if target in COMPOSITES:
+        rows = [sum(w * reduced_nc_table(t)[k].row() for t, w in COMPOSITES[target]) for k in REDUCED_NC]
+        return {k: Combination(tuple((float(r[s]), s) for s in range(N_SLOTS) if r[s] != 0.0)) for k, r in
+                zip(REDUCED_NC, rows, strict=True)}  # fmt: skip
+    swap = ISOSPIN if target == "n" else np.arange(N_SLOTS)
+    up = [q for i, q in enumerate(QUARKS) if i % 2 == 1]
+    down = [q for i, q in enumerate(QUARKS) if i % 2 == 0]
+    return {
+        "U+": Combination(tuple((1.0, int(swap[plus(q)])) for q in up)),
+        "D+": Combination(tuple((1.0, int(swap[plus(q)])) for q in down)),
+        "g": Combination(((1.0, GLUON),)),
+        "U-": Combination(tuple((1.0, int(swap[minus(q)])) for q in up)),
+        "D-": Combination(tuple((1.0, int(swap[minus(q)])) for q in down)),
+    }
+
+
+REDUCED_NC_WEIGHTS = np.ascontiguousarray([[reduced_nc_table(t)[k].row() for k in REDUCED_NC] for t in ALL_TARGETS])
+"""float64[target (p, n, d), component, slot]: the REDUCED_NC components as rows over the 13 slots."""
 
 REDUCED_WEIGHTS = np.ascontiguousarray([[reduced_table(t)[k].row() for k in REDUCED] for t in TARGETS])
 """float64[target, component, slot]: the REDUCED components as rows over the 13 slots."""

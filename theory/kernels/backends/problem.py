@@ -41,10 +41,11 @@ class Problem:
     lumi : dict target -> luminosity in nb^-1 (enters the log term; default 1)
     norm : optional dict with arrays x, Q2, target, weight (quadrature nodes, W_g incl. luminosity)
     tables : optional ResponseTables to reuse (same setup and contour, covering the Q^2 range)
+    alpha_em : "fixed" (alpha(0)) or "running" (alpha(Q^2)) in the prefactor
     """
 
     def __init__(self, setup, contour, parametrisation, x, Q2, target, sqrt_s=140.0, lumi=None, norm=None,
-                 tables=None):  # fmt: skip
+                 tables=None, alpha_em="fixed"):  # fmt: skip
         self.setup, self.contour, self.param = setup, contour, parametrisation
         x = np.asarray(x, dtype=float)
         Q2 = np.asarray(Q2, dtype=float)
@@ -70,7 +71,8 @@ class Problem:
         if tables is None or tables.q2_max < q2_max:
             tables = ResponseTables(setup, contour, q2_max=q2_max * 1.01)
         self.tables = tables
-        self.ev = EventConstants(self.tables, x, Q2, self.sqrt_s)
+        self.alpha_em = alpha_em
+        self.ev = EventConstants(self.tables, x, Q2, self.sqrt_s, alpha_em)
         self.n_nodes = len(contour)
 
     def row_arrays(self):

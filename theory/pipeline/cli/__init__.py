@@ -35,7 +35,7 @@ class Command:
 
 COMMANDS = (
     Command("evolve", "evolve PDFs; print LHA combinations and alpha_s", arguments.physics_options, commands.evolve),
-    Command("sf", "structure functions F2 and FL", arguments.sf_options, commands.sf),
+    Command("sf", "F2, FL, xF3 (photon or gamma/Z); with --sqrt-s sigma_r, d2sigma", arguments.sf_options, commands.sf),
     Command("generate", "generate the event samples of a config", arguments.generate_options, commands.generate, True),
     Command(
         "tables",

@@ -3,10 +3,12 @@
 import argparse
 import math
 
+from theory.dis.alpha_em import ALPHA_EM_MODES
+from theory.dis.electroweak import LEPTONS, PROCESSES
 from theory.pipeline.paths import DEFAULT_ROOT
 from theory.pipeline.plan import CLUSTERS
 from theory.qcd.evolution import MODES, ORDERS
-from theory.qcd.flavours import TARGETS
+from theory.qcd.flavours import ALL_TARGETS, TARGETS
 from theory.qcd.scheme import SCHEMES
 
 PDFS = ("lha",)
@@ -98,9 +100,51 @@ def physics_options(sub):
     sub.add_argument("--output", metavar="FILE", help="also write the JSON object to FILE (atomically)")
 
 
+def polarisation(text):
+    """A longitudinal polarisation in [-1, 1]."""
+    value = number(text)
+    if not -1.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"polarisation {text} must lie in [-1, 1]")
+    return value
+
+
+def scale_factor(text):
+    """A scale factor xi in (0, 10]."""
+    value = number(text)
+    if not 0.0 < value <= 10.0:
+        raise argparse.ArgumentTypeError(f"scale factor {text} must lie in (0, 10]")
+    return value
+
+
+def positive(text):
+    """A finite float > 0."""
+    value = number(text)
+    if not value > 0.0:
+        raise argparse.ArgumentTypeError(f"{text} must be positive")
+    return value
+
+
+def mixing_angle(text):
+    """sin^2 theta_W strictly inside (0, 1)."""
+    value = number(text)
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"sin^2 theta_W = {text} must lie strictly between 0 and 1")
+    return value
+
+
 def sf_options(sub):
     physics_options(sub)
-    sub.add_argument("--target", choices=TARGETS, default="p", help="target nucleon (default p)")
+    sub.add_argument("--target", choices=ALL_TARGETS, default="p", help="target: p, n or d per nucleon (default p)")
+    sub.add_argument("--process", choices=PROCESSES, default="em", help="em: photon; nc: gamma + Z (default em)")
+    sub.add_argument("--lepton", choices=LEPTONS, default="e-", help="lepton beam (default e-)")
+    sub.add_argument("--polarisation", type=polarisation, default=0.0, help="lepton polarisation P (default 0)")
+    sub.add_argument("--sqrt-s", type=positive, help="also sigma_r and d2sigma at y = Q2/(x s) (GeV)")
+    sub.add_argument("--xi-r", type=scale_factor, default=1.0, help="mu_R = xi_R Q (default 1)")
+    sub.add_argument("--xi-f", type=scale_factor, default=1.0, help="mu_F = xi_F Q, floored at Q0 (default 1)")
+    sub.add_argument("--alpha-em", choices=ALPHA_EM_MODES, default="fixed", help="alpha in d2sigma (default fixed)")
+    sub.add_argument("--m-z", type=positive, default=91.1876, help="Z mass in GeV (default 91.1876)")
+    sub.add_argument("--sin2-w", type=mixing_angle, default=0.23126, help="sin^2 theta_W (default 0.23126)")
+    sub.add_argument("--nuclear-table", metavar="FILE", help="deuteron: nuclear correction R(x), two columns x R")
 
 
 def stage_options(sub):

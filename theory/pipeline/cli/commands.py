@@ -47,13 +47,50 @@ def evolve(args):
 
 
 def sf(args):
-    """F2 and FL at Q^2 (mu_R = mu_F = Q) of a nucleon target."""
-    from theory.dis.structure_functions import structure_functions
+    """Generalised F2, FL and xF3 at Q^2 of a target (photon or gamma/Z exchange, a lepton beam),
+    and with --sqrt-s the reduced cross section and d2sigma/dx dQ2 at y = Q2 / (x s)."""
+    import numpy as np
+
+    from theory.dis import electroweak as ew_
+    from theory.dis.cross_section import d2sigma_nc, inelasticity, reduced_cross_section
+    from theory.dis.nuclear import NuclearCorrection
+    from theory.dis.structure_functions import generalised_structure_functions
+    from theory.qcd.scales import Scales
 
     setup, contour, f0, head, scale = _lha_setup(args)
-    F2, FL = structure_functions(setup, contour, f0, args.x, args.q2, args.target)
-    result = {**head, "target": args.target, **scale, "x": list(args.x), "F2": F2.tolist(), "FL": FL.tolist()}
-    return _emit(args, result, {"F2": result["F2"], "FL": result["FL"]})
+    try:
+        beam = ew_.Beam(args.lepton, args.polarisation)
+        ew = ew_.Electroweak(args.m_z, args.sin2_w)
+        scales = Scales(args.xi_r, args.xi_f)
+        if args.nuclear_table and args.target != "d":
+            raise ValueError("--nuclear-table applies to --target d only")
+        nuclear = NuclearCorrection.from_table(args.nuclear_table) if args.nuclear_table else None
+        x = np.array(args.x)
+        values = generalised_structure_functions(
+            setup, contour, f0, x, args.q2, args.target, args.process, beam, ew, scales, nuclear
+        )
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    mu_r2, mu_f2 = scales.mu2(args.q2, setup.mu0_2)
+    result = {**head, "target": args.target, "process": args.process, "lepton": args.lepton,
+              "polarisation": args.polarisation, **scale, "xi_r": args.xi_r, "xi_f": args.xi_f, "mu_r2": mu_r2,
+              "mu_f2": mu_f2, "electroweak": ew.as_dict(), "x": x.tolist(),
+              **{name: v.tolist() for name, v in values.items()}}  # fmt: skip
+    columns = dict(values)
+    if args.sqrt_s:
+        s = args.sqrt_s**2
+        y = inelasticity(x, args.q2, s)
+        if np.any(y > 1.0):
+            bad = x[y > 1.0].min()
+            raise UsageError(
+                f"--x {bad:g} gives y = Q2/(x s) > 1 at --sqrt-s {args.sqrt_s:g}; use x >= {args.q2 / s:.4g}"
+            )
+        sigma_r = reduced_cross_section(values["F2"], values["FL"], values["xF3"], y, args.lepton)
+        d2 = d2sigma_nc(x, args.q2, values["F2"], values["FL"], values["xF3"], s, args.lepton, args.alpha_em)
+        result.update(sqrt_s=args.sqrt_s, alpha_em=args.alpha_em, y=y.tolist(), sigma_r=sigma_r.tolist(),
+                      d2sigma=d2.tolist())  # fmt: skip
+        columns.update(y=y, sigma_r=sigma_r, d2sigma=d2)
+    return _emit(args, result, columns)
 
 
 def _emit(args, result, columns):

@@ -1,0 +1,202 @@
+"""The DIS response with gamma/Z exchange: d2sigma of one event as a linear form in five input
+combinations (the photon-only response, ``theory.kernels.response``, needs three).
+
+Photon exchange couples every quark through e_q^2, so A_t = sum e_q^2 q+ closes under evolution
+with Sigma and g. gamma/Z weights depend on Q^2 and the beam (``theory.dis.electroweak``), but only
+through the quark's type: up (u, c, t) or down (d, s, b). So the components
+
+    c = (U+, D+, g, U-, D-),   U+- = sum_{up} q+-,   D+- = sum_{down} q+-,
+
+carry any coupling: with per-event weights b_u, b_d (F2~, FL~ on q+) and d_u, d_d (xF3~ on q-),
+
+    F2~/x = b_u C_q U+ + b_d C_q D+ + (n_u b_u + n_d b_d) C_g g,     xF3~/x = C_3 (d_u U- + d_d D-),
+
+n_u, n_d the active up- and down-type flavours at Q^2 (massless quarks; inactive ones are zero).
+In a segment with nf flavours (n_u + n_d = nf, f_u = n_u / nf, f_d = n_d / nf, E+ and E- the
+non-singlet factors, S the singlet matrix; Sigma = U+ + D+) the map is closed:
+
+    U+' = E+ U+ + f_u [(S_qq - E+) Sigma + S_qg g],   D+' = E+ D+ + f_d [(S_qq - E+) Sigma + S_qg g],
+    g'  = S_gq Sigma + S_gg g,                         U-' = E- U-,   D-' = E- D-
+
+(q-_i -> E- q-_i since E_V = E- up to NLO, ``theory.qcd.evolution.operator``). Then
+
+    d2sigma_i = pref_i x_i Im sum_j w_j x_i^(-N_j) sum_k R_ik(N_j) c_k(N_j; theta),
+    R_i = h_i . M_last(N, a_i) . F_region(N),
+    h_i = ( b_u h0, b_d h0, a (n_u b_u + n_d b_d)(Y+ c2g - y^2 cLg), s Y- d_u C3, s Y- d_d C3 ),
+    h0 = Y+ (1 + a c2q) - y^2 a cLq,   C3 = 1 + a c3q,   s = +1 for e-, -1 for e+,
+
+the 5 x 5 analogue of the photon response (F_region: the fixed segments an event of that region
+traverses). ``REDUCED_NC`` in ``theory.qcd.flavours`` gives the components of p, n and d.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from theory.dis import electroweak as ew_
+from theory.dis.cross_section import inelasticity, prefactor
+from theory.kernels.response import ResponseTables, last_segment
+from theory.qcd.anomalous_dimensions import gammas, harmonic_sums
+from theory.qcd.coefficients import c3q_nlo
+from theory.qcd.evolution import solutions as sol
+from theory.qcd.harmonics import S1, S2
+
+N_NC = 5
+"""Components of the gamma/Z response: U+, D+, g, U-, D-."""
+UP_TYPE = (False, True, False, True, False, True)
+"""d, u, s, c, b, t: which quarks are up-type (the gamma/Z weights depend only on this)."""
+
+
+@njit(cache=True)
+def _counts(nf):
+    """(n_u, n_d): active up- and down-type quarks among the first nf of d, u, s, c, b, t."""
+    n_u = 0
+    for i in range(nf):
+        if i % 2 == 1:
+            n_u += 1
+    return n_u, nf - n_u
+
+
+@njit(cache=True)
+def nc_segment(N, hs, a1, a0, nf, order, mode, out):
+    """The 5 x 5 map of (U+, D+, g, U-, D-) over one fixed-nf segment a0 -> a1, into ``out``."""
+    g0, g1, g1p, g1m = gammas(N, hs, nf, order)
+    S = sol.singlet(g0, g1, a1, a0, nf, order, mode)
+    ep = sol.non_singlet(g0[0], g1p, a1, a0, nf, order, mode)
+    em = sol.non_singlet(g0[0], g1m, a1, a0, nf, order, mode)
+    n_u, n_d = _counts(nf)
+    fu = n_u / nf
+    fd = n_d / nf
+    out[:, :] = 0.0
+    sq = S[0] - ep
+    out[0, 0] = ep + fu * sq
+    out[0, 1] = fu * sq
+    out[0, 2] = fu * S[1]
+    out[1, 0] = fd * sq
+    out[1, 1] = ep + fd * sq
+    out[1, 2] = fd * S[1]
+    out[2, 0] = S[2]
+    out[2, 1] = S[2]
+    out[2, 2] = S[3]
+    out[3, 3] = em
+    out[4, 4] = em
+
+
+@njit(cache=True)
+def _nc_region_tables(Ns, order, mode, fixed_a0, fixed_a1, fixed_nf, last_nf, F, gm):
+    """One region's fixed-segment product F[n, 5, 5] and the last segment's gamma^(1)_ns- (gm[n])."""
+    M = np.empty((N_NC, N_NC), dtype=np.complex128)
+    for j in range(Ns.shape[0]):
+        N = Ns[j]
+        hs = harmonic_sums(N)
+        total = np.eye(N_NC, dtype=np.complex128)
+        for s in range(fixed_nf.shape[0]):
+            nc_segment(N, hs, fixed_a1[s], fixed_a0[s], fixed_nf[s], order, mode, M)
+            total = M @ total
+        F[j] = total
+        gm[j] = gammas(N, hs, last_nf, order)[3]
+
+
+class NCTables(NamedTuple):
+    """The photon tables (``ResponseTables``: regions, a0, nf, gam, pw, XY, coef) plus what gamma/Z
+    adds: F5[R, n, 5, 5] (fixed segments), gm[R, n] (gamma^(1)_ns- of the last segment), c3[n]."""
+
+    base: object
+    F5: np.ndarray
+    gm: np.ndarray
+    c3: np.ndarray
+
+
+def nc_tables(tables):
+    """``NCTables`` for the regions and nodes of a ``ResponseTables``."""
+    setup, N = tables.setup, tables.N
+    scheme, mu0 = setup.scheme, setup.mu0_2
+    R, n = tables.F.shape[0], N.shape[0]
+    F5 = np.empty((R, n, N_NC, N_NC), dtype=np.complex128)
+    gm = np.empty((R, n), dtype=np.complex128)
+    a = setup.coupling.a_s
+    for r, start in enumerate(tables.region_start):
+        probe = start * (1.0 + 1e-9) if r > 0 else start
+        fixed = [(lo_, hi, nf) for lo_, hi, nf in scheme.segments(mu0, probe)[:-1] if lo_ != hi]
+        fa0 = np.array([a(s[0]) for s in fixed])
+        fa1 = np.array([a(s[1]) for s in fixed])
+        fnf = np.array([s[2] for s in fixed], dtype=np.int64)
+        _nc_region_tables(N, tables.order, tables.mode, fa0, fa1, fnf, int(tables.nf[r]), F5[r], gm[r])
+    c3 = np.array([c3q_nlo(Nj, S1(Nj), S2(Nj)) for Nj in N]) if tables.order >= 1 else np.zeros(n, complex)
+    return NCTables(tables, F5, gm, c3)
+
+
+class NCEventConstants:
+    """Per-event constants of the gamma/Z response: those of the photon one (region, a, lnrho, y,
+    factor, logx) and the coupling weights b_u, b_d (F2~, FL~) and d_u, d_d (xF3~, times the lepton
+    sign s) at each event's Q^2 for one beam (``theory.dis.electroweak``), and a per-event
+    multiplicative correction (the deuteron's R(x); 1 otherwise) folded into ``factor``."""
+
+    def __init__(self, tables, x, Q2, sqrt_s, process="nc", beam=None, ew=None, alpha_em="fixed", correction=None):
+        beam = ew_.Beam() if beam is None else beam
+        ew = ew_.Electroweak() if ew is None else ew
+        x = np.asarray(x, dtype=float)
+        Q2 = np.asarray(Q2, dtype=float)
+        self.region = tables.region(Q2).astype(np.int64)
+        self.a = tables.setup.coupling.a_s_array(Q2)
+        self.lnrho = np.log(self.a / tables.a0[self.region])
+        self.y = inelasticity(x, Q2, sqrt_s**2)
+        self.factor = prefactor(x, Q2, alpha_em) * x * (1.0 if correction is None else np.asarray(correction))
+        self.logx = np.log(x)
+        sign = 1.0 if beam.lepton == "e-" else -1.0
+        w = [ew_.nc_weights(process, beam, ew, q2) for q2 in Q2]
+        self.bu = np.array([wi.plus[1] for wi in w])
+        self.bd = np.array([wi.plus[0] for wi in w])
+        self.du = sign * np.array([wi.minus[1] for wi in w])
+        self.dd = sign * np.array([wi.minus[0] for wi in w])
+
+
+@njit(cache=True)
+def nc_event_response(j, r, a, lnrho, y, bu, bd, du, dd, order, mode, a0, nf, gam, pw, XY, coef, F5, gm, c3):
+    """R_k(N_j), k = U+, D+, g, U-, D-, of one event (region r, a = a_s(Q^2), y, weights): 5 complex."""
+    S0, S1_, S2_, S3, Ep = last_segment(j, r, a, lnrho, order, mode, a0, nf, gam, pw, XY)
+    Em = sol.non_singlet(gam[r, j, 8], gm[r, j], a, a0[r], nf[r], order, mode)
+    n_u, n_d = _counts(nf[r])
+    fu = n_u / nf[r]
+    fd = n_d / nf[r]
+    yplus = 1.0 + (1.0 - y) ** 2
+    yminus = 1.0 - (1.0 - y) ** 2
+    h0 = yplus * (1.0 + a * coef[j, 0]) - y * y * a * coef[j, 2]
+    hU = bu * h0
+    hD = bd * h0
+    hg = a * (n_u * bu + n_d * bd) * (yplus * coef[j, 1] - y * y * coef[j, 3])
+    c3j = 1.0 + a * c3[j]
+    hUm = yminus * du * c3j
+    hDm = yminus * dd * c3j
+    # m = h . M_last, M_last the nc_segment of (a0 -> a) written out
+    sq = S0 - Ep
+    m0 = hU * (Ep + fu * sq) + hD * fd * sq + hg * S2_
+    m1 = hU * fu * sq + hD * (Ep + fd * sq) + hg * S2_
+    m2 = (hU * fu + hD * fd) * S1_ + hg * S3
+    m3 = hUm * Em
+    m4 = hDm * Em
+    Fr = F5[r, j]
+    out = np.empty(N_NC, dtype=np.complex128)
+    for k in range(N_NC):
+        out[k] = m0 * Fr[0, k] + m1 * Fr[1, k] + m2 * Fr[2, k] + m3 * Fr[3, k] + m4 * Fr[4, k]
+    return out
+
+
+def build_nc_kernel(nct, ev):
+    """The cached gamma/Z kernel K[i, k, j] = factor_i w_j x_i^(-N_j) R_ik(N_j), complex[n_events, 5, n_nodes]."""
+    tab = nct.base
+    n_ev, n = len(ev.region), tab.N.shape[0]
+    K = np.empty((n_ev, N_NC, n), dtype=np.complex128)
+    for i in range(n_ev):
+        for j in range(n):
+            R = nc_event_response(j, ev.region[i], ev.a[i], ev.lnrho[i], ev.y[i], ev.bu[i], ev.bd[i], ev.du[i],
+                                  ev.dd[i], tab.order, tab.mode, tab.a0, tab.nf, tab.gam, tab.pw, tab.XY, tab.coef,
+                                  nct.F5, nct.gm, nct.c3)  # fmt: skip
+            K[i, :, j] = ev.factor[i] * tab.w[j] * np.exp(-tab.N[j] * ev.logx[i]) * R
+    return K
+
+
+def nc_tables_for(setup, contour, q2_max):
+    """``NCTables`` built from scratch (a ``ResponseTables`` and the gamma/Z additions)."""
+    return nc_tables(ResponseTables(setup, contour, q2_max=q2_max))
