@@ -22,11 +22,17 @@ def _mellin(fn, N, subtract=False):
     return quad(integrand, 0, 1, args=(0,), **kw)[0] + 1j * quad(integrand, 0, 1, args=(1,), **kw)[0]
 
 
+def _c2q_regular(z):
+    return CF * (-2 * (1 + z) * np.log1p(-z) - 2 * (1 + z * z) / (1 - z) * np.log(z) + 6 + 4 * z)
+
+
+def _c2q_plus(z):
+    return CF * (4 * np.log1p(-z) / (1 - z) - 3 / (1 - z))
+
+
 @pytest.mark.parametrize("N", MOMENTS)
 def test_c2q_against_x_space(N):
-    regular = lambda z: CF * (-2 * (1 + z) * np.log1p(-z) - 2 * (1 + z * z) / (1 - z) * np.log(z) + 6 + 4 * z)  # noqa: E731
-    plus = lambda z: CF * (4 * np.log1p(-z) / (1 - z) - 3 / (1 - z))  # noqa: E731
-    x_space = _mellin(regular, N) + _mellin(plus, N, subtract=True) - CF * (9 + 4 * ZETA2)
+    x_space = _mellin(_c2q_regular, N) + _mellin(_c2q_plus, N, subtract=True) - CF * (9 + 4 * ZETA2)
     assert cf.c2q_nlo(N, S1(N), S2(N)) == pytest.approx(x_space, rel=1e-8, abs=1e-10)
 
 
@@ -47,9 +53,8 @@ def test_adler_sum_rule():
 @pytest.mark.parametrize("N", MOMENTS)
 def test_c3q_against_x_space(N):
     """xF3's quark coefficient: c_2,q minus 2 C_F (1 + z) in x space (ESW Eq. 4.82, times 2)."""
-    regular = lambda z: CF * (-2 * (1 + z) * np.log1p(-z) - 2 * (1 + z * z) / (1 - z) * np.log(z) + 4 + 2 * z)  # noqa: E731
-    plus = lambda z: CF * (4 * np.log1p(-z) / (1 - z) - 3 / (1 - z))  # noqa: E731
-    x_space = _mellin(regular, N) + _mellin(plus, N, subtract=True) - CF * (9 + 4 * ZETA2)
+    regular = lambda z: _c2q_regular(z) - 2 * CF * (1 + z)  # noqa: E731
+    x_space = _mellin(regular, N) + _mellin(_c2q_plus, N, subtract=True) - CF * (9 + 4 * ZETA2)
     assert cf.c3q_nlo(N, S1(N), S2(N)) == pytest.approx(x_space, rel=1e-8, abs=1e-10)
 
 

@@ -84,3 +84,62 @@ def test_deuteron_correction_rides_on_the_event_factor():
     plain = NCEventConstants(nct.base, X, Q2, SQRT_S)
     corrected = NCEventConstants(nct.base, X, Q2, SQRT_S, correction=R)
     assert np.allclose(corrected.factor, plain.factor * R, rtol=1e-15)
+
+
+@pytest.mark.parametrize("mode", ["truncated", "iterated-exact"])
+def test_gamma_z_backends_agree_with_the_reference(mode):
+    """process nc: numba-cpu and cached-cpu (kernel factors, BLAS) give numpy-loop's loss and
+    gradient; the backends without gamma/Z refuse it in one line."""
+    from theory.kernels.backends import Problem, make_backend
+    from theory.pdfs.stats2 import Stats2
+
+    setup = EvolutionSetup("nlo", mode, "vfns", 2.0, 0.35)
+    param = Stats2(components=REDUCED_NC_WEIGHTS[:2])
+    rng = np.random.default_rng(7)
+    n = 40
+    x = np.exp(rng.uniform(np.log(0.02), np.log(0.7), n))
+    q2 = np.minimum(np.exp(rng.uniform(np.log(3.0), np.log(5000.0), n)), 0.9 * x * SQRT_S**2)
+    tg = rng.integers(0, 2, n)
+    norm = {"x": x[:8], "Q2": q2[:8], "target": tg[:8], "weight": np.full(8, 50.0)}
+    pb = Problem(setup, Contour(), param, x, q2, tg, norm=norm, process="nc", beam=ew_.Beam("e+", 0.4))
+    thetas = param.truth * (1 + 0.02 * rng.standard_normal((3, param.n_params)))
+    w = rng.poisson(1.0, (3, n)).astype(float)
+    ref_loss, ref_grad = make_backend("numpy-loop", pb).loss_and_grad(thetas, w)
+    for name in ("numba-cpu", "cached-cpu"):
+        loss, grad = make_backend(name, pb).loss_and_grad(thetas, w)
+        assert np.allclose(loss, ref_loss, rtol=1e-12, atol=0), name
+        assert np.allclose(grad, ref_grad, rtol=1e-9, atol=1e-9 * np.abs(ref_grad).max()), name
+    for name in ("numpy-vectorized", "numba-cuda", "cached-cuda"):
+        with pytest.raises(ValueError, match="photon exchange only") as err:
+            make_backend(name, pb)
+        assert "\n" not in str(err.value)
+    em = Problem(setup, Contour(), Stats2(), x, q2, tg, norm=norm)  # the photon-only loss differs
+    assert not np.allclose(make_backend("numba-cpu", em).loss_and_grad(thetas, w)[0], ref_loss, rtol=1e-6)
+
+
+def test_a_gamma_z_run_fits_and_records_its_process(tmp_path):
+    """A run with theory.process nc: events generated and replicas fitted with gamma/Z (cached-cpu
+    lockstep), the process in the events, the kernel record and posterior.h5; a photon-only
+    backend in the config is one line naming the key."""
+    import h5py
+
+    from theory.inference.events import generate
+    from theory.inference.fits import run_chunk
+    from theory.inference.posterior import aggregate
+    from theory.inference.run import ConfigError, Run
+    from theory.kernels.kernel_io import theory_record
+    from theory.pipeline.config import validate
+
+    base = {"run": "nc", "theory": {"process": "nc"}, "beam": {"lepton": "e-", "polarisation": -0.7},
+            "events": {"p": 1500, "n": 1500}, "fit": {"replicas": 6, "chunk_size": 7}}  # fmt: skip
+    run = Run.from_config(validate(base))
+    samples = {t: generate(run, 1500, t, run.truth, 11, 0.02) for t in ("p", "n")}
+    assert theory_record(run.problem(samples))["process"] == "nc" and run.record()["polarisation"] == -0.7
+    run_chunk(run, 0, samples, tmp_path / "c0.h5", log=lambda m: None)
+    aggregate(run, [tmp_path / "c0.h5"], tmp_path / "post.h5", tmp_path / "t.h5", log=lambda m: None)
+    with h5py.File(tmp_path / "post.h5") as f:
+        assert f.attrs["n_converged"] >= 5 and f["scales"].attrs["process"] == "nc"
+        assert np.all(np.isfinite(f["central/params"][...]))
+    with pytest.raises(ConfigError, match="fit.backend") as err:
+        Run.from_config(validate({**base, "fit": {**base["fit"], "backend": "numpy-vectorized"}}))
+    assert "\n" not in str(err.value)

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from theory.dis.alpha_em import ALPHA_EM_MODES
+from theory.dis.electroweak import LEPTONS, PROCESSES
 from theory.kernels.backends import BACKENDS
 from theory.pdfs.lha import REFERENCE_TABLES
 from theory.pdfs.stats2 import NAMES
@@ -42,6 +43,8 @@ ENUMS = {
     "theory.scheme": list(SCHEMES),
     "theory.mode": list(MODES),
     "theory.alpha_em": list(ALPHA_EM_MODES),
+    "theory.process": list(PROCESSES),
+    "beam.lepton": list(LEPTONS),
     "fit.backend": list(BACKENDS),
     "parametrisation.free": list(NAMES),
     "sf.targets": list(TARGETS),

@@ -33,7 +33,8 @@ def test_generate_fit_aggregate_plot(config, tmp_path, capsys):
         assert "config" in f.attrs and "git_commit" in f.attrs
     with h5py.File(run / "timing.h5") as f:
         assert len(f["jobs"]) == 2
-    assert sorted(p.name for p in (run / "plots").iterdir()) == ["bands.png", "loss.png", "pulls.png", "timing.png"]
+    plots = sorted(p.name for p in (run / "plots").iterdir())
+    assert plots == ["bands.png", "loss.png", "pulls.png", "scales.png", "timing.png"]
     err = capsys.readouterr().err
     assert "replica 3" in err and "2/2 done" in err  # progress in the job log
 

@@ -118,12 +118,13 @@ class NCWeights(NamedTuple):
 
 
 def lepton_factors(process, beam, ew, Q2):
-    """{piece: (f2, f3)}: the lepton-side factors of Eqs. 3-4 at Q^2 (f3 of the photon is 0)."""
+    """{piece: (f2, f3)}: the lepton-side factors of Eqs. 3-4 at Q^2, a number or an array of them
+    (f3 of the photon is 0)."""
     if process not in PROCESSES:
         raise ValueError(f"process {process!r} is not one of {', '.join(PROCESSES)}")
     if process == "em":
         return {"gamma": (1.0, 0.0)}
-    k = float(ew.kappa(Q2))
+    k = ew.kappa(Q2)
     ve, ae = ew.electron()
     P = beam.effective_polarisation
     return {
@@ -134,14 +135,16 @@ def lepton_factors(process, beam, ew, Q2):
 
 
 def nc_weights(process, beam, ew, Q2):
-    """The ``NCWeights`` of the generalised F2~, FL~ (plus) and xF3~ (minus) at one Q^2."""
+    """The ``NCWeights`` of the generalised F2~, FL~ (plus) and xF3~ (minus) at one Q^2, or with
+    an array of n Q^2 the weights of each: plus[n, 6], minus[n, 6]."""
     pieces = ew.piece_weights()
-    plus = np.zeros(6)
-    minus = np.zeros(6)
+    Q2 = np.asarray(Q2, dtype=float)
+    plus = np.zeros(Q2.shape + (6,))
+    minus = np.zeros(Q2.shape + (6,))
     for name, (f2, f3) in lepton_factors(process, beam, ew, Q2).items():
         wp, wm = pieces[name]
-        plus += f2 * wp
-        minus += f3 * wm
+        plus += np.multiply.outer(f2, wp)
+        minus += np.multiply.outer(f3, wm)
     return NCWeights(plus, minus)
 
 

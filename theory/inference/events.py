@@ -67,7 +67,7 @@ def density_problem(theory, x, Q2, target, tables=None):
     from theory.kernels.backends import Problem
 
     return Problem(theory.setup, theory.contour, theory.truth_param, x, Q2, np.full(len(x), target),
-                   sqrt_s=theory.sqrt_s, tables=tables, alpha_em=theory.settings.theory.alpha_em)  # fmt: skip
+                   sqrt_s=theory.sqrt_s, tables=tables, **theory.problem_options())  # fmt: skip
 
 
 def cross_sections(theory, x, Q2, target, theta, tables=None):

@@ -73,7 +73,7 @@ def scale_points(run, n_x=SCALE_X_POINTS):
 
 def scale_envelope(run, central_full, replicas_full):
     """{target: (sigma_r [7, k, n_x] of the central fit at the 7 scale points, quantiles [k, 5, n_x]
-    of the replicas at xi = 1)} at ``scale_points``, photon exchange (the run's process)."""
+    of the replicas at xi = 1)} at ``scale_points``, for the run's process and beam."""
     from theory.dis.predictions import sigma_r
     from theory.qcd.flavours import TARGETS
     from theory.qcd.scales import SEVEN_POINT, Scales
@@ -87,9 +87,11 @@ def scale_envelope(run, central_full, replicas_full):
         qs = np.full((len(q2), len(LEVELS), x.shape[1]), np.nan)
         for iq, mu2 in enumerate(q2):
             for ip, xi in enumerate(SEVEN_POINT):
-                env[ip, iq] = sigma_r(run.setup, run.contour, f0c, x[iq], mu2, run.sqrt_s, t, scales=Scales(*xi))
+                env[ip, iq] = sigma_r(run.setup, run.contour, f0c, x[iq], mu2, run.sqrt_s, t, run.process, run.beam,
+                                      run.ew, Scales(*xi))  # fmt: skip
             if f0 is not None:
-                qs[iq] = np.quantile(sigma_r(run.setup, run.contour, f0, x[iq], mu2, run.sqrt_s, t), LEVELS, axis=0)
+                reps = sigma_r(run.setup, run.contour, f0, x[iq], mu2, run.sqrt_s, t, run.process, run.beam, run.ew)
+                qs[iq] = np.quantile(reps, LEVELS, axis=0)
         out[t] = (env, qs)
     return q2, x, out
 
@@ -145,7 +147,7 @@ def aggregate(run, chunk_files, posterior_file, timing_file, log=print):
     mean = P.mean(axis=0) if len(ok) else np.full(len(names), np.nan)
     cov = np.cov(P, rowvar=False).reshape(len(names), len(names)) if len(ok) > 1 else np.full((len(names),) * 2, np.nan)
     log("aggregate: 7-point scale envelope of sigma_r ...")
-    scales = scale_envelope(run, full[central], full[ok])
+    scales = (*scale_envelope(run, full[central], full[ok]), run.process)
     parts = (rows, full, boot, central, ok, mean, cov, names, run, x, q2, values, truth_values, run.config)
     with write_hdf5(posterior_file) as f:
         _posterior(f, *parts)
@@ -203,7 +205,7 @@ def _posterior(f, rows, full, boot, central, ok, mean, cov, names, run, x, q2, v
     stamp(f.attrs)
 
 
-def _scales(f, q2, x, envelope):
+def _scales(f, q2, x, envelope, process):
     from theory.qcd.scales import SEVEN_POINT
 
     g = f.create_group("scales")
@@ -211,7 +213,7 @@ def _scales(f, q2, x, envelope):
     g["x"] = x
     g["points"] = np.array(SEVEN_POINT)
     g["levels"] = np.array(LEVELS)
-    g.attrs["process"] = "em"
+    g.attrs["process"] = process
     for target, (env, qs) in envelope.items():
         g[f"{target}/sigma_r"] = env
         g[f"{target}/quantiles"] = qs

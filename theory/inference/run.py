@@ -29,6 +29,11 @@ class TheorySettings:
     alpha_s0: float
     masses: tuple
     alpha_em: str = "fixed"
+    process: str = "em"
+    lepton: str = "e-"
+    polarisation: float = 0.0
+    m_z: float = 91.1876
+    sin2_w: float = 0.23126
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,11 @@ class RunSettings:
                 float(th["alpha_s0"]),
                 tuple(th["masses"]),
                 th["alpha_em"],
+                th["process"],
+                config["beam"]["lepton"],
+                float(config["beam"]["polarisation"]),
+                float(config["electroweak"]["m_z"]),
+                float(config["electroweak"]["sin2_w"]),
             ),
             sqrt_s=float(config["beam"]["sqrt_s"]),
             cuts=cuts,
@@ -210,10 +220,13 @@ class Run:
     """
 
     def __init__(self, settings):
+        from theory.dis.electroweak import Beam, Electroweak
         from theory.inference.quadrature import cut_region_nodes
+        from theory.kernels.backends import BACKENDS
         from theory.kernels.response import ResponseTables
         from theory.pdfs.stats2 import NAMES, Stats2
         from theory.qcd.evolution import EvolutionSetup
+        from theory.qcd.flavours import REDUCED_NC_WEIGHTS, REDUCED_WEIGHTS, TARGET_CODES
         from theory.qcd.mellin import Contour
 
         self.settings = settings
@@ -221,8 +234,17 @@ class Run:
         self.setup = EvolutionSetup(th.order, th.mode, th.scheme, th.mu0_2, th.alpha_s0, th.masses)
         self.contour = Contour()
         par = settings.parametrisation
+        self.process = th.process
+        self.beam = Beam(th.lepton, th.polarisation)
+        self.ew = Electroweak(th.m_z, th.sin2_w)
+        if th.process == "nc" and not BACKENDS[settings.fit.backend].gamma_z:
+            carriers = ", ".join(n for n, s in BACKENDS.items() if s.gamma_z)
+            raise ConfigError(f"config: key 'fit.backend': {settings.fit.backend} carries photon exchange only; "
+                              f"with theory.process nc use {carriers}")  # fmt: skip
+        codes = [TARGET_CODES[t] for t in TARGETS]
+        components = REDUCED_NC_WEIGHTS[codes] if th.process == "nc" else REDUCED_WEIGHTS
         try:
-            self.truth_param = Stats2(kappa=par.kappa, free=NAMES)
+            self.truth_param = Stats2(kappa=par.kappa, free=NAMES, components=components)
             truth = dict(zip(NAMES, self.truth_param.truth, strict=True))
             for name, value in settings.truth.items():
                 if name not in truth:
@@ -231,7 +253,9 @@ class Run:
             self.truth = np.array([truth[n] for n in NAMES])
             self.truth_param.check(self.truth)
             # the fit's parametrisation: the config and the package defaults, never the truth
-            self.param = Stats2(kappa=par.kappa, free=par.free, fixed=par.fixed, bounds=par.bounds)
+            self.param = Stats2(
+                kappa=par.kappa, free=par.free, fixed=par.fixed, bounds=par.bounds, components=components
+            )
         except ValueError as err:
             raise ConfigError(f"config: {err}") from None
         from theory.inference.likelihood import Priors
@@ -267,11 +291,16 @@ class Run:
     def config(self):
         return self.settings.config
 
+    def problem_options(self):
+        """The Problem keywords every Problem of this run carries (alpha_em, process, beam, ew)."""
+        return {"alpha_em": self.settings.theory.alpha_em, "process": self.process, "beam": self.beam, "ew": self.ew}
+
     def record(self):
         """The theory settings, as events files record them."""
         th = self.settings.theory
         return {"order": th.order, "scheme": th.scheme, "mode": th.mode, "mu0_2": th.mu0_2, "alpha_s0": th.alpha_s0,
-                "masses": list(th.masses), "alpha_em": th.alpha_em, "sqrt_s": self.sqrt_s,
+                "masses": list(th.masses), "alpha_em": th.alpha_em, "process": th.process, "lepton": th.lepton,
+                "polarisation": th.polarisation, "m_z": th.m_z, "sin2_w": th.sin2_w, "sqrt_s": self.sqrt_s,
                 "contour_nodes": len(self.contour)}  # fmt: skip
 
     def start(self):
@@ -337,7 +366,7 @@ class Run:
             g, T = self.coarse_grid, len(TARGETS)
             nodes = Problem(self.setup, self.contour, self.param, np.concatenate([g.x] * T),
                             np.concatenate([g.Q2] * T), np.repeat(np.arange(T), g.n_nodes), sqrt_s=self.sqrt_s,
-                            tables=self.tables, alpha_em=self.settings.theory.alpha_em)  # fmt: skip
+                            tables=self.tables, **self.problem_options())  # fmt: skip
             self._coarse_kernel = CachedKernel(nodes, tol=COARSE_TOL)
         return self._coarse_kernel
 
@@ -368,4 +397,4 @@ class Run:
         }
         lumi = {t: samples[t].lumi_nb for t in TARGETS}
         return Problem(self.setup, self.contour, self.param, x, Q2, target, sqrt_s=self.sqrt_s, lumi=lumi,
-                       norm=norm, tables=self.tables, alpha_em=self.settings.theory.alpha_em)  # fmt: skip
+                       norm=norm, tables=self.tables, **self.problem_options())  # fmt: skip

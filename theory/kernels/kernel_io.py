@@ -34,7 +34,7 @@ def events_digest(problem):
     return h.hexdigest()
 
 
-RECORD_DEFAULTS = {"alpha_em": "fixed"}
+RECORD_DEFAULTS = {"alpha_em": "fixed", "process": "em"}
 """What a kernel file written before a record key existed was built with."""
 
 
@@ -50,6 +50,12 @@ def theory_record(problem):
         "masses": list(s.scheme.masses),
         "sqrt_s": problem.sqrt_s,
         "alpha_em": problem.alpha_em,
+        "process": problem.process,
+        **(
+            {"beam": [problem.beam.lepton, problem.beam.polarisation], "electroweak": problem.ew.as_dict()}
+            if problem.process == "nc"
+            else {}
+        ),
         "contour": {"c": problem.contour.c, "phi": problem.contour.phi, "n_nodes": len(problem.contour)},
     }
 

@@ -32,11 +32,10 @@ traverses). ``REDUCED_NC`` in ``theory.qcd.flavours`` gives the components of p,
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from theory.dis import electroweak as ew_
-from theory.dis.cross_section import inelasticity, prefactor
-from theory.kernels.response import ResponseTables, last_segment
+from theory.kernels.response import EventArrays, EventConstants, ResponseTables, last_segment
 from theory.qcd.anomalous_dimensions import gammas, harmonic_sums
 from theory.qcd.coefficients import c3q_nlo
 from theory.qcd.evolution import solutions as sol
@@ -127,29 +126,31 @@ def nc_tables(tables):
     return NCTables(tables, F5, gm, c3)
 
 
-class NCEventConstants:
+class NCEventConstants(EventConstants):
     """Per-event constants of the gamma/Z response: those of the photon one (region, a, lnrho, y,
     factor, logx) and the coupling weights b_u, b_d (F2~, FL~) and d_u, d_d (xF3~, times the lepton
     sign s) at each event's Q^2 for one beam (``theory.dis.electroweak``), and a per-event
     multiplicative correction (the deuteron's R(x); 1 otherwise) folded into ``factor``."""
 
     def __init__(self, tables, x, Q2, sqrt_s, process="nc", beam=None, ew=None, alpha_em="fixed", correction=None):
+        super().__init__(tables, x, Q2, sqrt_s, alpha_em)
         beam = ew_.Beam() if beam is None else beam
         ew = ew_.Electroweak() if ew is None else ew
-        x = np.asarray(x, dtype=float)
-        Q2 = np.asarray(Q2, dtype=float)
-        self.region = tables.region(Q2).astype(np.int64)
-        self.a = tables.setup.coupling.a_s_array(Q2)
-        self.lnrho = np.log(self.a / tables.a0[self.region])
-        self.y = inelasticity(x, Q2, sqrt_s**2)
-        self.factor = prefactor(x, Q2, alpha_em) * x * (1.0 if correction is None else np.asarray(correction))
-        self.logx = np.log(x)
+        if correction is not None:
+            self.factor = self.factor * np.asarray(correction)
         sign = 1.0 if beam.lepton == "e-" else -1.0
-        w = [ew_.nc_weights(process, beam, ew, q2) for q2 in Q2]
-        self.bu = np.array([wi.plus[1] for wi in w])
-        self.bd = np.array([wi.plus[0] for wi in w])
-        self.du = sign * np.array([wi.minus[1] for wi in w])
-        self.dd = sign * np.array([wi.minus[0] for wi in w])
+        w = ew_.nc_weights(process, beam, ew, np.asarray(Q2, dtype=float))  # [n, 6]: quark type only
+        self.bu, self.bd = w.plus[:, 1].copy(), w.plus[:, 0].copy()
+        self.du, self.dd = sign * w.minus[:, 1], sign * w.minus[:, 0]
+
+    def arrays(self, rows=None):
+        """The constants of all events (or of ``rows``) as one kernel argument (``NCEventArrays``)."""
+        sel = slice(None) if rows is None else rows
+        return NCEventArrays(*(np.ascontiguousarray(getattr(self, name)[sel]) for name in NCEventArrays._fields))
+
+
+NCEventArrays = NamedTuple("NCEventArrays", [(f, np.ndarray) for f in EventArrays._fields + ("bu", "bd", "du", "dd")])
+"""``NCEventConstants`` as one argument of the Numba kernels: ``EventArrays`` and the four weights."""
 
 
 @njit(cache=True)
@@ -183,18 +184,45 @@ def nc_event_response(j, r, a, lnrho, y, bu, bd, du, dd, order, mode, a0, nf, ga
     return out
 
 
-def build_nc_kernel(nct, ev):
-    """The cached gamma/Z kernel K[i, k, j] = factor_i w_j x_i^(-N_j) R_ik(N_j), complex[n_events, 5, n_nodes]."""
-    tab = nct.base
-    n_ev, n = len(ev.region), tab.N.shape[0]
-    K = np.empty((n_ev, N_NC, n), dtype=np.complex128)
-    for i in range(n_ev):
-        for j in range(n):
-            R = nc_event_response(j, ev.region[i], ev.a[i], ev.lnrho[i], ev.y[i], ev.bu[i], ev.bd[i], ev.du[i],
-                                  ev.dd[i], tab.order, tab.mode, tab.a0, tab.nf, tab.gam, tab.pw, tab.XY, tab.coef,
-                                  nct.F5, nct.gm, nct.c3)  # fmt: skip
-            K[i, :, j] = ev.factor[i] * tab.w[j] * np.exp(-tab.N[j] * ev.logx[i]) * R
+@njit(cache=True)
+def nc_kernel_entries(i, j, tab, F5, gm, c3, ev):
+    """K[i, :, j] = factor_i w_j x_i^(-N_j) R_i(N_j): event i's five kernel entries at node j
+    (``tab``: TableArrays, ``ev``: NCEventArrays)."""
+    R = nc_event_response(j, ev.region[i], ev.a[i], ev.lnrho[i], ev.y[i], ev.bu[i], ev.bd[i], ev.du[i],
+                          ev.dd[i], tab.order, tab.mode, tab.a0, tab.nf, tab.gam, tab.pw, tab.XY, tab.coef, F5, gm,
+                          c3)  # fmt: skip
+    kf = ev.factor[i] * tab.w[j] * np.exp(-tab.N[j] * ev.logx[i])
+    for k in range(N_NC):
+        R[k] *= kf
+    return R
+
+
+@njit(cache=True)
+def nc_kernel_row(i, tab, F5, gm, c3, ev):
+    """Row i of the gamma/Z kernel, complex[5, n_nodes], on the calling thread (the numpy reference's)."""
+    n_nodes = tab.N.shape[0]
+    K = np.empty((N_NC, n_nodes), dtype=np.complex128)
+    for j in range(n_nodes):
+        K[:, j] = nc_kernel_entries(i, j, tab, F5, gm, c3, ev)
     return K
+
+
+@njit(cache=True, parallel=True)
+def _build_nc_kernel(tab, F5, gm, c3, ev):
+    n_ev = ev.region.shape[0]
+    n_nodes = tab.N.shape[0]
+    K = np.empty((n_ev, N_NC, n_nodes), dtype=np.complex128)
+    for i in prange(n_ev):
+        for j in range(n_nodes):
+            K[i, :, j] = nc_kernel_entries(i, j, tab, F5, gm, c3, ev)
+    return K
+
+
+def build_nc_kernel(nct, ev):
+    """The cached gamma/Z kernel K[i, k, j] = factor_i w_j x_i^(-N_j) R_ik(N_j), complex[n_events, 5,
+    n_nodes], for ``NCTables`` and ``NCEventConstants`` (or their ``NCEventArrays``)."""
+    arrays = ev.arrays() if isinstance(ev, NCEventConstants) else ev
+    return _build_nc_kernel(nct.base.arrays(), nct.F5, nct.gm, nct.c3, arrays)
 
 
 def nc_tables_for(setup, contour, q2_max):

@@ -225,9 +225,8 @@ class EventConstants:
 def last_segment(j, r, a, lnrho, order, mode, a0, nf, gam, pw, XY):
     """The last segment's singlet matrix (S_qq, S_qg, S_gq, S_gg) and E+ at node j for an event of
     region r at a = a_s(Q^2) (lnrho = ln(a / a0_r)): sums of powers for truncated NLO and LO, the
-    Magnus solver otherwise: the gamma/Z response's (``theory.kernels.nc_response``). ``event_response``
-    keeps these lines written out: the CUDA simulator runs its Python body, which cannot call a
-    CPU-compiled function with simulator arrays (``theory.kernels.backends.cuda``)."""
+    Magnus solver otherwise; shared by the photon and the gamma/Z responses (the CUDA simulator
+    runs the plain Python functions of both, ``theory.kernels.backends.cuda.simulated``)."""
     if mode == sol.MODE_TRUNCATED or order == 0:
         Pp = cmath.exp(pw[r, j, 0] * lnrho)
         Pm = cmath.exp(pw[r, j, 1] * lnrho)
@@ -247,19 +246,7 @@ def last_segment(j, r, a, lnrho, order, mode, a0, nf, gam, pw, XY):
 @njit(cache=True)
 def event_response(j, r, a, lnrho, y, order, mode, a0, nf, e2sum, F, gam, pw, XY, coef):
     """R_k(N_j) of one event (region r, a = a_s(Q^2), y): the row (h . M_last . F) as 3 complex."""
-    if mode == sol.MODE_TRUNCATED or order == 0:
-        Pp = cmath.exp(pw[r, j, 0] * lnrho)
-        Pm = cmath.exp(pw[r, j, 1] * lnrho)
-        S0 = Pp * (XY[r, j, 0, 0] + a * XY[r, j, 1, 0]) + Pm * (XY[r, j, 2, 0] + a * XY[r, j, 3, 0])
-        S1_ = Pp * (XY[r, j, 0, 1] + a * XY[r, j, 1, 1]) + Pm * (XY[r, j, 2, 1] + a * XY[r, j, 3, 1])
-        S2_ = Pp * (XY[r, j, 0, 2] + a * XY[r, j, 1, 2]) + Pm * (XY[r, j, 2, 2] + a * XY[r, j, 3, 2])
-        S3 = Pp * (XY[r, j, 0, 3] + a * XY[r, j, 1, 3]) + Pm * (XY[r, j, 2, 3] + a * XY[r, j, 3, 3])
-        Ep = cmath.exp(pw[r, j, 2] * lnrho) * (1.0 + (a - a0[r]) * pw[r, j, 3])
-    else:
-        g = gam[r, j]
-        S = sol.singlet((g[0], g[1], g[2], g[3]), (g[4], g[5], g[6], g[7]), a, a0[r], nf[r], order, mode)
-        S0, S1_, S2_, S3 = S[0], S[1], S[2], S[3]
-        Ep = sol.non_singlet(g[8], g[9], a, a0[r], nf[r], order, mode)
+    S0, S1_, S2_, S3, Ep = last_segment(j, r, a, lnrho, order, mode, a0, nf, gam, pw, XY)
     yplus = 1.0 + (1.0 - y) ** 2
     h0 = yplus * (1.0 + a * coef[j, 0]) - y * y * a * coef[j, 2]
     h2 = a * e2sum[r] * (yplus * coef[j, 1] - y * y * coef[j, 3])

@@ -38,10 +38,8 @@ from theory.qcd.flavours import (
     D_MINUS,
     D_PLUS,
     N_SLOTS,
-    REDUCED,
     REDUCED_WEIGHTS,
     S_PLUS,
-    TARGETS,
     U_MINUS,
     U_PLUS,
     G,
@@ -205,7 +203,7 @@ class Stats2:
         of the contour (c = 1.9), b > 0 keeps the shapes integrable.
     """
 
-    def __init__(self, kappa=KAPPA, free=NAMES, fixed=None, bounds=None):
+    def __init__(self, kappa=KAPPA, free=NAMES, fixed=None, bounds=None, components=None):
         if not 0.0 <= kappa <= 2.0:
             raise ValueError(f"kappa = {kappa} must lie in [0, 2] (s = kappa ubar)")
         unknown = [n for n in list(free) + list(fixed or {}) + list(bounds or {}) if n not in NAMES]
@@ -214,6 +212,9 @@ class Stats2:
         if not free:
             raise ValueError("at least one stats2 parameter must be free")
         self.kappa = float(kappa)
+        self.component_weights = np.ascontiguousarray(REDUCED_WEIGHTS if components is None else components)
+        """weights[T, K, 13] of the kernel's input components (``REDUCED_WEIGHTS`` for photon exchange,
+        ``REDUCED_NC_WEIGHTS`` of the targets for gamma/Z)."""
         self.index = np.array([i for i, n in enumerate(NAMES) if n in set(free)], dtype=np.int64)
         self.names = tuple(NAMES[i] for i in self.index)
         self.values = np.array(TRUTH, dtype=float)
@@ -278,13 +279,14 @@ class Stats2:
         Ns = np.asarray(Ns, dtype=np.complex128)
         full = np.ascontiguousarray(self.full(np.atleast_2d(thetas)))
         B, n = full.shape[0], Ns.shape[0]
-        shape = (B, len(TARGETS), n, len(REDUCED))
+        weights = self.component_weights
+        shape = (B, weights.shape[0], n, weights.shape[1])
         comps = np.empty(shape, dtype=np.complex128)
         jac = np.empty(shape + (self.n_params,), dtype=np.complex128)
         if B < PARALLEL_MIN_SETS or not parallel:
-            _components_range(Ns, full, self.kappa, self.index, REDUCED_WEIGHTS, 0, B, comps, jac)
+            _components_range(Ns, full, self.kappa, self.index, weights, 0, B, comps, jac)
         else:
-            components_batch(Ns, full, self.kappa, self.index, REDUCED_WEIGHTS, min(B, 4 * numba.get_num_threads()),
+            components_batch(Ns, full, self.kappa, self.index, weights, min(B, 4 * numba.get_num_threads()),
                              comps, jac)  # fmt: skip
         return comps, jac
 

@@ -11,7 +11,8 @@
 
 Capabilities are attributes of the registry's entries, never guessed from names: ``cached``
 (multiplies by the kernel file of the tables stage), ``gpu`` (needs one CUDA device),
-``threaded`` (uses the job's threads) and ``concurrent`` (may serve several threads at once).
+``threaded`` (uses the job's threads), ``concurrent`` (may serve several threads at once) and
+``gamma_z`` (carries gamma/Z exchange, ``theory.process: nc``; the others photon exchange only).
 """
 
 from dataclasses import dataclass
@@ -35,16 +36,18 @@ class BackendSpec:
     concurrent: bool = False
     """Its forward pass may run on several Python threads at once (the fits then put one replica
     on each of the job's threads); Numba's parallel kernels and the GPU backends may not."""
+    gamma_z: bool = False
+    """Carries gamma/Z exchange (``theory.process: nc``, the five-component response)."""
 
 
 BACKENDS = {
     spec.name: spec
     for spec in (
-        BackendSpec("numpy-loop", "numpy_backends", "NumpyLoop", threaded=False, concurrent=True),
+        BackendSpec("numpy-loop", "numpy_backends", "NumpyLoop", threaded=False, concurrent=True, gamma_z=True),
         BackendSpec("numpy-vectorized", "numpy_backends", "NumpyVectorized", threaded=False, concurrent=True),
-        BackendSpec("numba-cpu", "numba_cpu", "NumbaCPU"),
+        BackendSpec("numba-cpu", "numba_cpu", "NumbaCPU", gamma_z=True),
         BackendSpec("numba-cuda", "cuda", "NumbaCUDA", gpu=True),
-        BackendSpec("cached-cpu", "cached", "CachedCPU", cached=True, concurrent=True),
+        BackendSpec("cached-cpu", "cached", "CachedCPU", cached=True, concurrent=True, gamma_z=True),
         BackendSpec("cached-cuda", "cuda", "CachedCUDA", cached=True, gpu=True),
     )
 }
@@ -57,4 +60,7 @@ def make_backend(name, problem, **options):
     if name not in BACKENDS:
         raise ValueError(f"backend {name!r} is not one of {', '.join(BACKENDS)}")
     spec = BACKENDS[name]
+    if getattr(problem, "process", "em") == "nc" and not spec.gamma_z:
+        carriers = ", ".join(n for n, s in BACKENDS.items() if s.gamma_z)
+        raise ValueError(f"backend {name} carries photon exchange only; for theory.process nc use {carriers}")
     return getattr(importlib.import_module(f"{__name__}.{spec.module}"), spec.cls)(problem, **options)

@@ -30,17 +30,21 @@ from threadpoolctl import threadpool_limits
 
 from theory.kernels.backends.base import Backend
 from theory.kernels.backends.problem import event_u_scalar
+from theory.kernels.nc_response import build_nc_kernel
 from theory.kernels.response import build_kernel
 from theory.qcd.flavours import TARGETS
 
 
 def kernel_for(problem, rows=None):
-    """Complex K[rows, 3, nodes] of a problem's rows (all rows by default)."""
+    """Complex K[rows, K, nodes] of a problem's rows (all rows by default): K = 3 for photon
+    exchange, 5 for gamma/Z (``theory.kernels.nc_response``)."""
+    if problem.process == "nc":
+        return build_nc_kernel(problem.nc_tables, problem.ev.arrays(rows))
     return build_kernel(problem.tables.arrays(), problem.ev.arrays(rows))
 
 
 def real_layout(K):
-    """Kr[i] = (Re K[i].ravel(), Im K[i].ravel()): float64[n, 2 * 3 * nodes] (C order)."""
+    """Kr[i] = (Re K[i].ravel(), Im K[i].ravel()): float64[n, 2 * K * nodes] (C order)."""
     n = K.shape[0]
     out = np.empty((n, 2 * K.shape[1] * K.shape[2]))
     half = out.shape[1] // 2
@@ -53,7 +57,7 @@ class CachedKernel:
     """The kernel of a problem: per-target event blocks and normalisation rows, real layout.
 
     Attributes: ``blocks[t]`` float64[n_t, M] (events of target t, in ``order[t]`` of the
-    problem's event index), ``norm[t]`` float64[M], M = 6 * nodes.
+    problem's event index), ``norm[t]`` float64[M], M = 2 * K * nodes (K = 3 photon, 5 gamma/Z).
     """
 
     def __init__(self, problem, dtype=np.float64, tol=None):
@@ -123,16 +127,16 @@ def event_u_gather(d, weights, order, U):
 
 
 def parameter_vectors(comps):
-    """q[B, 2, M] = (Im c, Re c) for both targets from comps[B, 2, nodes, 3] (k-major like K)."""
-    c = np.moveaxis(comps, 3, 2)  # [B, 2, 3, nodes]
+    """q[B, 2, M] = (Im c, Re c) for both targets from comps[B, 2, nodes, K] (k-major like K)."""
+    c = np.moveaxis(comps, 3, 2)  # [B, 2, K, nodes]
     B = c.shape[0]
     return np.concatenate([c.imag.reshape(B, 2, -1), c.real.reshape(B, 2, -1)], axis=2)
 
 
 def complex_gradient(Gr, n_nodes):
-    """G[B, 3, nodes] (complex) from the real-layout reverse product Gr[M, B] = Kr^T U."""
+    """G[B, K, nodes] (complex) from the real-layout reverse product Gr[M, B] = Kr^T U."""
     half = Gr.shape[0] // 2
-    return (Gr[:half] + 1j * Gr[half:]).T.reshape(Gr.shape[1], 3, n_nodes)
+    return (Gr[:half] + 1j * Gr[half:]).T.reshape(Gr.shape[1], half // n_nodes, n_nodes)
 
 
 SETS_PER_WORKER_MIN = 8
@@ -172,7 +176,7 @@ class CachedCPU(Backend):
         B = q.shape[0]
         ds = np.empty((B, kern.n_events))
         nu = np.empty((B, 2))
-        G = np.empty((B, 2, 3, kern.n_nodes), dtype=np.complex128) if want_grad else None
+        G = np.empty((B, 2, kern.M // (2 * kern.n_nodes), kern.n_nodes), dtype=np.complex128) if want_grad else None
         for t, (A, W) in enumerate(kern.factors()):
             qt = np.ascontiguousarray(q[:, t])  # [B, M]
             d = (qt @ W.T) @ A.T  # [B, n_t]

@@ -31,11 +31,21 @@ from theory.kernels.backends.numba_cpu import contract_channels
 from theory.kernels.backends.problem import event_u
 from theory.kernels.channels import channel_tables, event_monomials, has_channel_form, rows_by_target_region
 from theory.kernels.response import event_response as _event_response
+from theory.kernels.response import last_segment
 from theory.qcd.flavours import TARGETS
 
-# The simulator runs kernels as Python: it calls the plain function (the CPU-compiled one cannot
-# take simulated device arrays). On a GPU the njit function compiles as a device function.
-event_response = _event_response.py_func if config.ENABLE_CUDASIM else _event_response
+
+def simulated(fn, *helpers):
+    """The plain Python function of the njit ``fn`` whose calls to the njit ``helpers`` also go to
+    their Python functions: the simulator runs kernels as Python, and a CPU-compiled function
+    cannot take simulated device arrays. On a GPU the njit functions compile as device functions."""
+    import types
+
+    scope = {**fn.py_func.__globals__, **{h.py_func.__name__: h.py_func for h in helpers}}
+    return types.FunctionType(fn.py_func.__code__, scope, fn.py_func.__name__)
+
+
+event_response = simulated(_event_response, last_segment) if config.ENABLE_CUDASIM else _event_response
 
 
 def _entries(i, j, N, w, region, a, lnrho, y, factor, logx, order, mode, a0, nf, e2sum, F, gam, pw, XY, coef):

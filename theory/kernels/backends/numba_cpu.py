@@ -7,8 +7,10 @@ multiply-adds per channel against the set's contracted coefficients Cs = C . c(t
 (computed once per call). Forward and reverse pass share the sweep: with u_i = -w_i/dsigma_i
 the chunk accumulates H_cm(N_j) = sum_i u_i factor_i s_m(i) exp(z_c,ij), and
 G_k = sum_cm H_cm C_cmk at the end. Iterated-exact NLO computes each event's kernel row
-(``theory.kernels.response.kernel_entries``) instead. No allocation inside the event loop; threads come
-from NUMBA_NUM_THREADS (or ``numba.set_num_threads``), i.e. from the job's allocation.
+(``theory.kernels.response.kernel_entries``) instead, and gamma/Z (``theory.process: nc``) its
+five-component row (``theory.kernels.nc_response.nc_kernel_entries``) in any mode. No allocation
+inside the event loop; threads come from NUMBA_NUM_THREADS (or ``numba.set_num_threads``), i.e.
+from the job's allocation.
 """
 
 from typing import NamedTuple
@@ -20,6 +22,7 @@ from numba import njit, prange
 from theory.kernels.backends.base import Backend
 from theory.kernels.backends.problem import event_u_scalar
 from theory.kernels.channels import N_CHANNELS, N_MONOMIALS, channel_tables, event_monomials, has_channel_form
+from theory.kernels.nc_response import N_NC, nc_kernel_entries
 from theory.kernels.response import kernel_entries
 from theory.kernels.vmath import cexp_parts
 
@@ -132,6 +135,24 @@ def channel_kernel(ch_tab, Cs_re, Cs_im, ev, rows, weights, want_grad, n_chunks,
                                     H_im[ch, b, t, r, c, m, j] += sm * E_im[c, j]
 
 
+@njit(inline="always")
+def _row_forward_reverse(K, i, t, c, comps, weights, want_grad, n_events, node_weight, ds, G):
+    """One row's d2sigma for every set from its kernel row K[nodes, K] and, with want_grad, its
+    u-weighted row added to the chunk's G[c] (the general paths' shared inner loop)."""
+    for b in range(comps.shape[0]):
+        acc = 0.0
+        for j in range(K.shape[0]):
+            for k in range(K.shape[1]):
+                acc += (K[j, k] * comps[b, t, j, k]).imag
+        ds[b, i] = acc
+        if want_grad:
+            u = _row_u(acc, weights[b, i], i, n_events, node_weight)
+            if u != 0.0:
+                for k in range(K.shape[1]):
+                    for j in range(K.shape[0]):
+                        G[c, b, t, k, j] += u * K[j, k]
+
+
 @njit(cache=True, parallel=True)
 def direct_kernel(tab, ev, rows, comps, weights, want_grad, n_chunks, ds, G):
     """General path (any solution): ds[B, rows] and, if want_grad, G[n_chunks, B, 2, 3, nodes].
@@ -139,26 +160,29 @@ def direct_kernel(tab, ev, rows, comps, weights, want_grad, n_chunks, ds, G):
     target, node_weight, n_events = rows
     n_rows = ev.region.shape[0]
     n_nodes = tab.N.shape[0]
-    B = comps.shape[0]
     for c in prange(n_chunks):
         start, stop = _chunk_bounds(c, n_rows, n_chunks)
         K = np.empty((n_nodes, 3), dtype=np.complex128)
         for i in range(start, stop):
             for j in range(n_nodes):
                 K[j, 0], K[j, 1], K[j, 2] = kernel_entries(i, j, tab, ev)
-            t = target[i]
-            for b in range(B):
-                acc = 0.0
-                for j in range(n_nodes):
-                    for k in range(3):
-                        acc += (K[j, k] * comps[b, t, j, k]).imag
-                ds[b, i] = acc
-                if want_grad:
-                    u = _row_u(acc, weights[b, i], i, n_events, node_weight)
-                    if u != 0.0:
-                        for k in range(3):
-                            for j in range(n_nodes):
-                                G[c, b, t, k, j] += u * K[j, k]
+            _row_forward_reverse(K, i, target[i], c, comps, weights, want_grad, n_events, node_weight, ds, G)
+
+
+@njit(cache=True, parallel=True)
+def nc_direct_kernel(tab, F5, gm, c3, ev, rows, comps, weights, want_grad, n_chunks, ds, G):
+    """gamma/Z (``theory.kernels.nc_response``, any solution): ds[B, rows] and, if want_grad,
+    G[n_chunks, B, 2, 5, nodes]; ``ev``: NCEventArrays."""
+    target, node_weight, n_events = rows
+    n_rows = ev.region.shape[0]
+    n_nodes = tab.N.shape[0]
+    for c in prange(n_chunks):
+        start, stop = _chunk_bounds(c, n_rows, n_chunks)
+        K = np.empty((n_nodes, N_NC), dtype=np.complex128)
+        for i in range(start, stop):
+            for j in range(n_nodes):
+                K[j, :] = nc_kernel_entries(i, j, tab, F5, gm, c3, ev)
+            _row_forward_reverse(K, i, target[i], c, comps, weights, want_grad, n_events, node_weight, ds, G)
 
 
 class NumbaCPU(Backend):
@@ -169,7 +193,7 @@ class NumbaCPU(Backend):
     def __init__(self, problem, kernel=None):
         super().__init__(problem)
         tab = problem.tables
-        self.channels = has_channel_form(tab)
+        self.channels = has_channel_form(tab) and problem.process == "em"
         if self.channels:
             p, self.C = channel_tables(tab)
             self.ch_tab = ChannelArrays(np.ascontiguousarray(p.real), np.ascontiguousarray(p.imag),
@@ -215,8 +239,13 @@ class NumbaCPU(Backend):
         B = comps.shape[0]
         n_chunks = min(pb.n_rows, 4 * numba.get_num_threads())
         ds = np.empty((B, pb.n_rows))
-        G = np.zeros((n_chunks if want_grad else 1, B, 2, 3, pb.n_nodes), dtype=np.complex128)
+        G = np.zeros((n_chunks if want_grad else 1, B, 2, pb.n_components, pb.n_nodes), dtype=np.complex128)
         w = weights if weights is not None else np.zeros((B, pb.n_events))
-        direct_kernel(tab.arrays(), self.ev, self.rows, np.ascontiguousarray(comps), np.ascontiguousarray(w), want_grad,
-                      n_chunks, ds, G)  # fmt: skip
+        comps, w = np.ascontiguousarray(comps), np.ascontiguousarray(w)
+        if pb.process == "nc":
+            nct = pb.nc_tables
+            nc_direct_kernel(tab.arrays(), nct.F5, nct.gm, nct.c3, self.ev, self.rows, comps, w, want_grad, n_chunks,
+                             ds, G)  # fmt: skip
+        else:
+            direct_kernel(tab.arrays(), self.ev, self.rows, comps, w, want_grad, n_chunks, ds, G)
         return ds[:, : pb.n_events], pb.expected_counts(ds), (G.sum(axis=0) if want_grad else None)

@@ -12,6 +12,7 @@ import numpy as np
 
 from theory.kernels.backends.base import Backend
 from theory.kernels.channels import channel_tables, has_channel_form, monomials, rows_by_target_region
+from theory.kernels.nc_response import nc_kernel_row
 from theory.kernels.vmath import cexp
 from theory.qcd.evolution import solutions as sol
 from theory.qcd.flavours import TARGETS
@@ -119,10 +120,15 @@ class NumpyLoop(Backend):
         pb, tab, ev = self.problem, self.problem.tables, self.problem.ev
         B = comps.shape[0]
         ds = np.empty((B, pb.n_rows))
-        G = np.zeros((B, 2, 3, pb.n_nodes), dtype=np.complex128) if want_grad else None
+        G = np.zeros((B, 2, pb.n_components, pb.n_nodes), dtype=np.complex128) if want_grad else None
+        if pb.process == "nc":
+            nct, tab_arrays, ev_arrays = pb.nc_tables, tab.arrays(), ev.arrays()
         for i in range(pb.n_rows):
-            R = response(tab, ev.region[i], ev.a[i], ev.lnrho[i], ev.y[i])
-            K = (ev.factor[i] * tab.w * np.exp(-tab.N * ev.logx[i]))[:, None] * R  # [nodes, 3]
+            if pb.process == "nc":  # the gamma/Z row from its response (theory.kernels.nc_response)
+                K = nc_kernel_row(i, tab_arrays, nct.F5, nct.gm, nct.c3, ev_arrays).T  # [nodes, 5]
+            else:
+                R = response(tab, ev.region[i], ev.a[i], ev.lnrho[i], ev.y[i])
+                K = (ev.factor[i] * tab.w * np.exp(-tab.N * ev.logx[i]))[:, None] * R  # [nodes, 3]
             t = pb.target[i]
             ds[:, i] = np.imag(np.einsum("jk,bjk->b", K, comps[:, t]))
             if want_grad:

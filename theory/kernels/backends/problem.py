@@ -15,8 +15,10 @@ from typing import NamedTuple
 import numpy as np
 from numba import vectorize
 
+from theory.dis.electroweak import PROCESSES, Beam, Electroweak
+from theory.kernels.nc_response import N_NC, NCEventConstants, nc_tables
 from theory.kernels.response import EventConstants, ResponseTables
-from theory.qcd.flavours import TARGET_CODES, TARGETS
+from theory.qcd.flavours import REDUCED, REDUCED_WEIGHTS, TARGET_CODES, TARGETS
 
 
 class RowArrays(NamedTuple):
@@ -42,10 +44,14 @@ class Problem:
     norm : optional dict with arrays x, Q2, target, weight (quadrature nodes, W_g incl. luminosity)
     tables : optional ResponseTables to reuse (same setup and contour, covering the Q^2 range)
     alpha_em : "fixed" (alpha(0)) or "running" (alpha(Q^2)) in the prefactor
+    process : "em" (photon exchange: three components A_t, Sigma, g) or "nc" (gamma/Z: five, U+, D+,
+        g, U-, D-, ``theory.kernels.nc_response``; the parametrisation's ``component_weights`` must
+        be ``REDUCED_NC_WEIGHTS``'s p and n rows)
+    beam, ew : theory.dis.electroweak.Beam and Electroweak (process nc)
     """
 
     def __init__(self, setup, contour, parametrisation, x, Q2, target, sqrt_s=140.0, lumi=None, norm=None,
-                 tables=None, alpha_em="fixed"):  # fmt: skip
+                 tables=None, alpha_em="fixed", process="em", beam=None, ew=None):  # fmt: skip
         self.setup, self.contour, self.param = setup, contour, parametrisation
         x = np.asarray(x, dtype=float)
         Q2 = np.asarray(Q2, dtype=float)
@@ -72,7 +78,19 @@ class Problem:
             tables = ResponseTables(setup, contour, q2_max=q2_max * 1.01)
         self.tables = tables
         self.alpha_em = alpha_em
-        self.ev = EventConstants(self.tables, x, Q2, self.sqrt_s, alpha_em)
+        self.process, self.beam, self.ew = process, beam or Beam(), ew or Electroweak()
+        if process not in PROCESSES:
+            raise ValueError(f"process {process!r} is not one of {', '.join(PROCESSES)}")
+        self.n_components = N_NC if process == "nc" else len(REDUCED)
+        weights = getattr(parametrisation, "component_weights", REDUCED_WEIGHTS)
+        if weights.shape[1] != self.n_components:
+            raise ValueError(f"process {process}: the parametrisation gives {weights.shape[1]} input components, "
+                             f"the response needs {self.n_components}")  # fmt: skip
+        if process == "nc":
+            self.nc_tables = nc_tables(self.tables)
+            self.ev = NCEventConstants(self.tables, x, Q2, self.sqrt_s, "nc", self.beam, self.ew, alpha_em)
+        else:
+            self.ev = EventConstants(self.tables, x, Q2, self.sqrt_s, alpha_em)
         self.n_nodes = len(contour)
 
     def row_arrays(self):
@@ -84,8 +102,8 @@ class Problem:
         return self.param.n_params
 
     def components(self, thetas, with_jacobian=True, parallel=True):
-        """Input components c_t,k(N_j) for both targets: complex[B, 2, n_nodes, 3] (and
-        the Jacobian complex[B, 2, n_nodes, 3, P]); ``parallel=False``: on the calling thread."""
+        """Input components c_t,k(N_j) for both targets: complex[B, 2, n_nodes, K] (and the Jacobian
+        complex[B, 2, n_nodes, K, P]), K = ``n_components``; ``parallel=False``: on the calling thread."""
         thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
         comps, jac = self.param.components_batch(self.contour.N, thetas, parallel=parallel)
         return comps, (jac if with_jacobian else None)
@@ -128,7 +146,7 @@ class Problem:
         return u
 
     def gradient(self, G, jac):
-        """dL/dtheta[B, P] from G[B, 2, 3, n_nodes] and the Jacobian[B, 2, n_nodes, 3, P]."""
+        """dL/dtheta[B, P] from G[B, 2, K, n_nodes] and the Jacobian[B, 2, n_nodes, K, P]."""
         B, P = jac.shape[0], jac.shape[-1]
         g = np.ascontiguousarray(np.swapaxes(G, 2, 3)).reshape(B, 1, -1)  # [B, 1, 2 * nodes * 3]
         return np.imag(g @ jac.reshape(B, -1, P))[:, 0]

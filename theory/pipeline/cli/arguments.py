@@ -37,12 +37,27 @@ def number(text):
     return value
 
 
-def unit_interval(text):
-    """A float strictly between 0 and 1 (an x)."""
-    value = number(text)
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"x = {text} must lie strictly between 0 and 1")
-    return value
+def bounded(lo, hi, what, closed=(False, False)):
+    """An argparse type: a finite float inside (lo, hi), ends included where ``closed`` says."""
+    left, right = ("[" if closed[0] else "("), ("]" if closed[1] else ")")
+
+    def parse(text):
+        value = number(text)
+        above = value >= lo if closed[0] else value > lo
+        below = value <= hi if closed[1] else value < hi
+        if not (above and below):
+            raise argparse.ArgumentTypeError(f"{what} = {text} must lie in {left}{lo:g}, {hi:g}{right}")
+        return value
+
+    return parse
+
+
+unit_interval = bounded(0.0, 1.0, "x")
+"""A float strictly between 0 and 1 (an x)."""
+polarisation = bounded(-1.0, 1.0, "polarisation", (True, True))
+scale_factor = bounded(0.0, 10.0, "scale factor", (False, True))
+positive = bounded(0.0, math.inf, "value")
+mixing_angle = bounded(0.0, 1.0, "sin^2 theta_W")
 
 
 def int_at_least(minimum):
@@ -98,38 +113,6 @@ def physics_options(sub):
     sub.add_argument("--x", type=unit_interval, nargs="+", required=True, help="momentum fractions")
     sub.add_argument("--json", action="store_true", help="print one JSON object")
     sub.add_argument("--output", metavar="FILE", help="also write the JSON object to FILE (atomically)")
-
-
-def polarisation(text):
-    """A longitudinal polarisation in [-1, 1]."""
-    value = number(text)
-    if not -1.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"polarisation {text} must lie in [-1, 1]")
-    return value
-
-
-def scale_factor(text):
-    """A scale factor xi in (0, 10]."""
-    value = number(text)
-    if not 0.0 < value <= 10.0:
-        raise argparse.ArgumentTypeError(f"scale factor {text} must lie in (0, 10]")
-    return value
-
-
-def positive(text):
-    """A finite float > 0."""
-    value = number(text)
-    if not value > 0.0:
-        raise argparse.ArgumentTypeError(f"{text} must be positive")
-    return value
-
-
-def mixing_angle(text):
-    """sin^2 theta_W strictly inside (0, 1)."""
-    value = number(text)
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"sin^2 theta_W = {text} must lie strictly between 0 and 1")
-    return value
 
 
 def sf_options(sub):
