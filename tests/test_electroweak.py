@@ -268,3 +268,26 @@ def test_running_alpha_em_scales_every_event_by_alpha_squared():
         sigma[mode] = make_backend("numpy-loop", problem).cross_sections(run.truth)[0]
     expected = np.tile((alpha_em(Q2, "running") / ALPHA_EM) ** 2, 2)
     assert np.allclose(sigma["running"][: len(expected)] / sigma["fixed"][: len(expected)], expected, rtol=1e-13)
+
+
+def test_epic_beam_settings_and_their_target_mass_bound():
+    """The ePIC settings' sqrt(s) (published: 140.7, 104.9, 63.2, 44.7, 28.6 GeV) and the cuts'
+    bound on x^2 M^2 / Q^2: M^2 / (4 (W2_min - M^2)) at most, reached at the low energies."""
+    from theory.dis.kinematics import EPIC_BEAMS, Cuts, sqrt_s_of
+    from theory.inference.run import ConfigError
+    from theory.pipeline.config import validate
+    from theory.qcd.constants import M_PROTON
+
+    published = {"18x275": 140.7, "10x275": 104.9, "10x100": 63.2, "5x100": 44.7, "5x41": 28.6}
+    for name, energies in EPIC_BEAMS.items():
+        assert sqrt_s_of(*energies) == pytest.approx(published[name], abs=0.06), name
+    for w2 in (10.0, 23.0):
+        bound = M_PROTON**2 / (4 * (w2 - M_PROTON**2))
+        values = [Cuts(w2_min=w2).tmc_measure_max(sqrt_s_of(*e) ** 2) for e in EPIC_BEAMS.values()]
+        assert max(values) <= bound * (1 + 1e-3) and values[-1] == pytest.approx(bound, rel=2e-2)
+    cfg = validate({"beam": {"setting": "5x41"}})
+    assert cfg["beam"]["sqrt_s"] == pytest.approx(sqrt_s_of(5.0, 41.0))
+    assert validate(cfg)["beam"]["sqrt_s"] == cfg["beam"]["sqrt_s"]  # a written config re-validates
+    with pytest.raises(ConfigError, match="beam.sqrt_s") as err:
+        validate({"beam": {"setting": "5x41", "sqrt_s": 140.0}})
+    assert "\n" not in str(err.value)

@@ -10,6 +10,7 @@ import yaml
 
 from theory.dis.alpha_em import ALPHA_EM_MODES
 from theory.dis.electroweak import LEPTONS, PROCESSES
+from theory.dis.kinematics import BEAM_SETTINGS
 from theory.kernels.backends import BACKENDS
 from theory.pdfs.lha import REFERENCE_TABLES
 from theory.pdfs.stats2 import NAMES
@@ -45,6 +46,7 @@ ENUMS = {
     "theory.alpha_em": list(ALPHA_EM_MODES),
     "theory.process": list(PROCESSES),
     "beam.lepton": list(LEPTONS),
+    "beam.setting": list(BEAM_SETTINGS),
     "fit.backend": list(BACKENDS),
     "parametrisation.free": list(NAMES),
     "sf.targets": list(TARGETS),

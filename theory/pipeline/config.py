@@ -37,6 +37,8 @@ def validate(config, source="config"):
     if not isinstance(config, dict):
         raise ConfigError(f"{source}: the top level must be a mapping of keys to values")
     schema = _schema()
+    beam = config.get("beam")
+    explicit_sqrt_s = isinstance(beam, dict) and "sqrt_s" in beam
     fill_defaults(config, schema)
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(config), key=lambda e: list(e.path))
     if errors:
@@ -48,6 +50,15 @@ def validate(config, source="config"):
         raise ConfigError(f"{source}: key 'cuts.q2_min': {cuts['q2_min']} lies below theory.mu0_2; raise it")
     if cuts["y_min"] >= cuts["y_max"]:
         raise ConfigError(f"{source}: key 'cuts.y_min': must be below cuts.y_max")
+    setting = config["beam"]["setting"]
+    if setting != "custom":
+        from theory.dis.kinematics import EPIC_BEAMS, sqrt_s_of
+
+        value = sqrt_s_of(*EPIC_BEAMS[setting])
+        if explicit_sqrt_s and abs(config["beam"]["sqrt_s"] - value) > 1e-9 * value:
+            raise ConfigError(f"{source}: key 'beam.sqrt_s': {config['beam']['sqrt_s']} contradicts beam.setting "
+                              f"{setting} (sqrt(s) = {value:.6g} GeV); give one of the two")  # fmt: skip
+        config["beam"]["sqrt_s"] = value
     return config
 
 
