@@ -86,12 +86,18 @@ def test_deuteron_correction_rides_on_the_event_factor():
     assert np.allclose(corrected.factor, plain.factor * R, rtol=1e-15)
 
 
-@pytest.mark.parametrize("mode", ["truncated", "iterated-exact"])
-def test_gamma_z_backends_agree_with_the_reference(mode):
-    """process nc: numba-cpu and cached-cpu (kernel factors, BLAS) give numpy-loop's loss and
-    gradient; the backends without gamma/Z refuse it in one line."""
+FIVE_COMPONENT_CASES = [("truncated", "nc", (1.0, 1.0)), ("iterated-exact", "nc", (1.0, 1.0)),
+                        ("truncated", "em", (2.0, 0.5)), ("truncated", "nc", (0.5, 2.0))]  # fmt: skip
+
+
+@pytest.mark.parametrize("mode,process,xi", FIVE_COMPONENT_CASES)
+def test_gamma_z_backends_agree_with_the_reference(mode, process, xi):
+    """The five-component response (gamma/Z, or photon exchange at other scales): numba-cpu and
+    cached-cpu (kernel factors, BLAS) give numpy-loop's loss and gradient; the three-component
+    backends refuse it in one line."""
     from theory.kernels.backends import Problem, make_backend
     from theory.pdfs.stats2 import Stats2
+    from theory.qcd.scales import Scales
 
     setup = EvolutionSetup("nlo", mode, "vfns", 2.0, 0.35)
     param = Stats2(components=REDUCED_NC_WEIGHTS[:2])
@@ -101,7 +107,8 @@ def test_gamma_z_backends_agree_with_the_reference(mode):
     q2 = np.minimum(np.exp(rng.uniform(np.log(3.0), np.log(5000.0), n)), 0.9 * x * SQRT_S**2)
     tg = rng.integers(0, 2, n)
     norm = {"x": x[:8], "Q2": q2[:8], "target": tg[:8], "weight": np.full(8, 50.0)}
-    pb = Problem(setup, Contour(), param, x, q2, tg, norm=norm, process="nc", beam=ew_.Beam("e+", 0.4))
+    pb = Problem(setup, Contour(), param, x, q2, tg, norm=norm, process=process, beam=ew_.Beam("e+", 0.4),
+                 scales=Scales(*xi))  # fmt: skip
     thetas = param.truth * (1 + 0.02 * rng.standard_normal((3, param.n_params)))
     w = rng.poisson(1.0, (3, n)).astype(float)
     ref_loss, ref_grad = make_backend("numpy-loop", pb).loss_and_grad(thetas, w)
@@ -110,7 +117,7 @@ def test_gamma_z_backends_agree_with_the_reference(mode):
         assert np.allclose(loss, ref_loss, rtol=1e-12, atol=0), name
         assert np.allclose(grad, ref_grad, rtol=1e-9, atol=1e-9 * np.abs(ref_grad).max()), name
     for name in ("numpy-vectorized", "numba-cuda", "cached-cuda"):
-        with pytest.raises(ValueError, match="photon exchange only") as err:
+        with pytest.raises(ValueError, match="photon exchange at mu_R = mu_F = Q only") as err:
             make_backend(name, pb)
         assert "\n" not in str(err.value)
     em = Problem(setup, Contour(), Stats2(), x, q2, tg, norm=norm)  # the photon-only loss differs
@@ -140,6 +147,38 @@ def test_a_gamma_z_run_fits_and_records_its_process(tmp_path):
     with h5py.File(tmp_path / "post.h5") as f:
         assert f.attrs["n_converged"] >= 5 and f["scales"].attrs["process"] == "nc"
         assert np.all(np.isfinite(f["central/params"][...]))
-    with pytest.raises(ConfigError, match="fit.backend") as err:
-        Run.from_config(validate({**base, "fit": {**base["fit"], "backend": "numpy-vectorized"}}))
-    assert "\n" not in str(err.value)
+    for theory in ({"process": "nc"}, {"scales": {"xi_f": 2.0}}):
+        with pytest.raises(ConfigError, match="fit.backend") as err:
+            Run.from_config(validate({**base, "theory": theory, "fit": {**base["fit"], "backend": "numpy-vectorized"}}))
+        assert "\n" not in str(err.value)
+    scaled = Run.from_config(validate({**base, "theory": {"scales": {"xi_r": 2.0, "xi_f": 0.5}}}))
+    assert theory_record(scaled.problem(samples))["scales"] == [2.0, 0.5] and scaled.record()["xi_f"] == 0.5
+
+
+@pytest.mark.parametrize("order,mode", [("lo", "truncated"), ("nlo", "truncated"), ("nlo", "iterated-exact")])
+@pytest.mark.parametrize("xi", [(2.0, 0.5), (0.5, 2.0), (1.0, 2.0), (2.0, 1.0)])
+def test_scale_choices_in_the_response_equal_the_direct_route(order, mode, xi):
+    """mu_R = xi_R Q and mu_F = xi_F Q in the five-component response (a_s at mu_R, evolution to
+    mu_F, the L_F terms, nf(Q^2) in the coefficient functions) against the direct route with the
+    same Scales, photon and gamma/Z, p, n, d, at points where mu_F crosses m_b^2 = 20.25 up or down
+    and where it is floored at Q0^2."""
+    from theory.qcd.scales import Scales
+
+    setup = EvolutionSetup(order, mode, "vfns", lha.MU0_2, lha.ALPHA_S0, lha.MASSES)
+    contour = Contour()
+    f0 = lha.moments(contour.N)
+    nct = nc_tables_for(setup, contour, 4 * SQRT_S**2)
+    ew, scales = ew_.Electroweak(), Scales(*xi)
+    x = np.array([0.01, 0.05, 0.02, 0.1, 0.3, 0.5])
+    q2 = np.array([3.0, 8.0, 15.0, 40.0, 70.0, 3000.0])
+    for process, beam in (("em", ew_.Beam()), ("nc", ew_.Beam("e-", -0.7))):
+        ev = NCEventConstants(nct.base, x, q2, SQRT_S, process, beam, ew, scales=scales)
+        K = build_nc_kernel(nct, ev)
+        for t, target in enumerate(ALL_TARGETS):
+            kernel = np.imag(np.einsum("ikj,kj->i", K, _components(REDUCED_NC_WEIGHTS[t], f0)))
+            direct = np.empty(len(x))
+            for i in range(len(x)):
+                w = ew_.nc_weights(process, beam, ew, q2[i])
+                F2, FL, xF3 = nc_structure_functions(setup, contour, f0, [x[i]], q2[i], target, w, scales)
+                direct[i] = d2sigma_nc(x[i], q2[i], F2[0], FL[0], xF3[0], SQRT_S**2, beam.lepton)
+            assert np.allclose(kernel, direct, rtol=1e-10, atol=0), (process, target, kernel / direct - 1)

@@ -34,6 +34,8 @@ class TheorySettings:
     polarisation: float = 0.0
     m_z: float = 91.1876
     sin2_w: float = 0.23126
+    xi_r: float = 1.0
+    xi_f: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,8 @@ class RunSettings:
                 float(config["beam"]["polarisation"]),
                 float(config["electroweak"]["m_z"]),
                 float(config["electroweak"]["sin2_w"]),
+                float(th["scales"]["xi_r"]),
+                float(th["scales"]["xi_f"]),
             ),
             sqrt_s=float(config["beam"]["sqrt_s"]),
             cuts=cuts,
@@ -228,6 +232,7 @@ class Run:
         from theory.qcd.evolution import EvolutionSetup
         from theory.qcd.flavours import REDUCED_NC_WEIGHTS, REDUCED_WEIGHTS, TARGET_CODES
         from theory.qcd.mellin import Contour
+        from theory.qcd.scales import Scales
 
         self.settings = settings
         th = settings.theory
@@ -237,12 +242,14 @@ class Run:
         self.process = th.process
         self.beam = Beam(th.lepton, th.polarisation)
         self.ew = Electroweak(th.m_z, th.sin2_w)
-        if th.process == "nc" and not BACKENDS[settings.fit.backend].gamma_z:
+        self.scales = Scales(th.xi_r, th.xi_f)
+        five = th.process == "nc" or not self.scales.central
+        if five and not BACKENDS[settings.fit.backend].gamma_z:
             carriers = ", ".join(n for n, s in BACKENDS.items() if s.gamma_z)
-            raise ConfigError(f"config: key 'fit.backend': {settings.fit.backend} carries photon exchange only; "
-                              f"with theory.process nc use {carriers}")  # fmt: skip
+            raise ConfigError(f"config: key 'fit.backend': {settings.fit.backend} carries photon exchange at mu = Q "
+                              f"only; with theory.process nc or theory.scales away from 1 use {carriers}")  # fmt: skip
         codes = [TARGET_CODES[t] for t in TARGETS]
-        components = REDUCED_NC_WEIGHTS[codes] if th.process == "nc" else REDUCED_WEIGHTS
+        components = REDUCED_NC_WEIGHTS[codes] if five else REDUCED_WEIGHTS
         try:
             self.truth_param = Stats2(kappa=par.kappa, free=NAMES, components=components)
             truth = dict(zip(NAMES, self.truth_param.truth, strict=True))
@@ -293,14 +300,16 @@ class Run:
 
     def problem_options(self):
         """The Problem keywords every Problem of this run carries (alpha_em, process, beam, ew)."""
-        return {"alpha_em": self.settings.theory.alpha_em, "process": self.process, "beam": self.beam, "ew": self.ew}
+        return {"alpha_em": self.settings.theory.alpha_em, "process": self.process, "beam": self.beam, "ew": self.ew,
+                "scales": self.scales}  # fmt: skip
 
     def record(self):
         """The theory settings, as events files record them."""
         th = self.settings.theory
         return {"order": th.order, "scheme": th.scheme, "mode": th.mode, "mu0_2": th.mu0_2, "alpha_s0": th.alpha_s0,
                 "masses": list(th.masses), "alpha_em": th.alpha_em, "process": th.process, "lepton": th.lepton,
-                "polarisation": th.polarisation, "m_z": th.m_z, "sin2_w": th.sin2_w, "sqrt_s": self.sqrt_s,
+                "polarisation": th.polarisation, "m_z": th.m_z, "sin2_w": th.sin2_w, "xi_r": th.xi_r, "xi_f": th.xi_f,
+                "sqrt_s": self.sqrt_s,
                 "contour_nodes": len(self.contour)}  # fmt: skip
 
     def start(self):

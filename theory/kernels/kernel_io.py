@@ -56,6 +56,7 @@ def theory_record(problem):
             if problem.process == "nc"
             else {}
         ),
+        **({"scales": [problem.scales.xi_r, problem.scales.xi_f]} if not problem.scales.central else {}),
         "contour": {"c": problem.contour.c, "phi": problem.contour.phi, "n_nodes": len(problem.contour)},
     }
 

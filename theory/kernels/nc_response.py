@@ -132,10 +132,22 @@ class NCEventConstants(EventConstants):
     sign s) at each event's Q^2 for one beam (``theory.dis.electroweak``), and a per-event
     multiplicative correction (the deuteron's R(x); 1 otherwise) folded into ``factor``."""
 
-    def __init__(self, tables, x, Q2, sqrt_s, process="nc", beam=None, ew=None, alpha_em="fixed", correction=None):
+    def __init__(self, tables, x, Q2, sqrt_s, process="nc", beam=None, ew=None, alpha_em="fixed", correction=None,
+                 scales=None):  # fmt: skip
         super().__init__(tables, x, Q2, sqrt_s, alpha_em)
         beam = ew_.Beam() if beam is None else beam
         ew = ew_.Electroweak() if ew is None else ew
+        Q2 = np.asarray(Q2, dtype=float)
+        setup = tables.setup
+        self.nq = np.array([setup.scheme.nf(q2) for q2 in Q2], dtype=np.int64)
+        self.a_r, self.log_f = self.a.copy(), np.zeros_like(self.a)
+        if scales is not None and not scales.central:  # evolve to mu_F, a_s at mu_R (theory.qcd.scales)
+            mu = np.array([scales.mu2(q2, setup.mu0_2) for q2 in Q2]).reshape(len(Q2), 2)
+            self.region = tables.region(mu[:, 1]).astype(np.int64)
+            self.a = setup.coupling.a_s_array(mu[:, 1])
+            self.lnrho = np.log(self.a / tables.a0[self.region])
+            self.a_r = setup.coupling.a_s_array(mu[:, 0])
+            self.log_f = np.log(mu[:, 1] / Q2) if setup.order >= 1 else np.zeros(len(Q2))  # no logs at LO
         if correction is not None:
             self.factor = self.factor * np.asarray(correction)
         sign = 1.0 if beam.lepton == "e-" else -1.0
@@ -149,25 +161,35 @@ class NCEventConstants(EventConstants):
         return NCEventArrays(*(np.ascontiguousarray(getattr(self, name)[sel]) for name in NCEventArrays._fields))
 
 
-NCEventArrays = NamedTuple("NCEventArrays", [(f, np.ndarray) for f in EventArrays._fields + ("bu", "bd", "du", "dd")])
+NCEventArrays = NamedTuple(
+    "NCEventArrays", [(f, np.ndarray) for f in EventArrays._fields + ("bu", "bd", "du", "dd", "a_r", "log_f", "nq")]
+)
 """``NCEventConstants`` as one argument of the Numba kernels: ``EventArrays`` and the four weights."""
 
 
 @njit(cache=True)
-def nc_event_response(j, r, a, lnrho, y, bu, bd, du, dd, order, mode, a0, nf, gam, pw, XY, coef, F5, gm, c3):
-    """R_k(N_j), k = U+, D+, g, U-, D-, of one event (region r, a = a_s(Q^2), y, weights): 5 complex."""
+def nc_event_response(j, r, a, lnrho, y, bu, bd, du, dd, a_r, log_f, nq, order, mode, a0, nf, gam, pw, XY, coef, F5,
+                      gm, c3):  # fmt: skip
+    """R_k(N_j), k = U+, D+, g, U-, D-, of one event: 5 complex. Region r and a = a_s of the
+    evolution's end (mu_F^2), y, the coupling weights, a_r = a_s(mu_R^2), log_f = ln(mu_F^2/Q^2) and
+    nq = nf(Q^2) (the coefficient functions' flavours, ``theory.qcd.scales``): a heavy quark active
+    at mu_F but not at Q starts at the last segment's threshold, so leaving it out of the sums is
+    counting nq's quarks in that segment's share f_u, f_d; one active at Q but not at mu_F is zero."""
     S0, S1_, S2_, S3, Ep = last_segment(j, r, a, lnrho, order, mode, a0, nf, gam, pw, XY)
     Em = sol.non_singlet(gam[r, j, 8], gm[r, j], a, a0[r], nf[r], order, mode)
-    n_u, n_d = _counts(nf[r])
-    fu = n_u / nf[r]
-    fd = n_d / nf[r]
+    n_u, n_d = _counts(nq)
+    s_u, s_d = _counts(min(nq, nf[r]))
+    fu = s_u / nf[r]
+    fd = s_d / nf[r]
     yplus = 1.0 + (1.0 - y) ** 2
     yminus = 1.0 - (1.0 - y) ** 2
-    h0 = yplus * (1.0 + a * coef[j, 0]) - y * y * a * coef[j, 2]
+    log_ns = log_f * gam[r, j, 8]  # L_F gamma_ns^(0) (= gamma_qq^(0))
+    h0 = yplus * (1.0 + a_r * (coef[j, 0] + log_ns)) - y * y * a_r * coef[j, 2]
     hU = bu * h0
     hD = bd * h0
-    hg = a * (n_u * bu + n_d * bd) * (yplus * coef[j, 1] - y * y * coef[j, 3])
-    c3j = 1.0 + a * c3[j]
+    c2g = coef[j, 1] + log_f * gam[r, j, 1] / nf[r]  # L_F gamma_qg^(0) / nf, per flavour
+    hg = a_r * (n_u * bu + n_d * bd) * (yplus * c2g - y * y * coef[j, 3])
+    c3j = 1.0 + a_r * (c3[j] + log_ns)
     hUm = yminus * du * c3j
     hDm = yminus * dd * c3j
     # m = h . M_last, M_last the nc_segment of (a0 -> a) written out
@@ -189,8 +211,8 @@ def nc_kernel_entries(i, j, tab, F5, gm, c3, ev):
     """K[i, :, j] = factor_i w_j x_i^(-N_j) R_i(N_j): event i's five kernel entries at node j
     (``tab``: TableArrays, ``ev``: NCEventArrays)."""
     R = nc_event_response(j, ev.region[i], ev.a[i], ev.lnrho[i], ev.y[i], ev.bu[i], ev.bd[i], ev.du[i],
-                          ev.dd[i], tab.order, tab.mode, tab.a0, tab.nf, tab.gam, tab.pw, tab.XY, tab.coef, F5, gm,
-                          c3)  # fmt: skip
+                          ev.dd[i], ev.a_r[i], ev.log_f[i], ev.nq[i], tab.order, tab.mode, tab.a0, tab.nf, tab.gam,
+                          tab.pw, tab.XY, tab.coef, F5, gm, c3)  # fmt: skip
     kf = ev.factor[i] * tab.w[j] * np.exp(-tab.N[j] * ev.logx[i])
     for k in range(N_NC):
         R[k] *= kf

@@ -12,7 +12,8 @@
 Capabilities are attributes of the registry's entries, never guessed from names: ``cached``
 (multiplies by the kernel file of the tables stage), ``gpu`` (needs one CUDA device),
 ``threaded`` (uses the job's threads), ``concurrent`` (may serve several threads at once) and
-``gamma_z`` (carries gamma/Z exchange, ``theory.process: nc``; the others photon exchange only).
+``gamma_z`` (carries the five-component response: gamma/Z exchange, ``theory.process: nc``, and scale
+choices, ``theory.scales``; the others photon exchange at mu = Q only).
 """
 
 from dataclasses import dataclass
@@ -37,7 +38,8 @@ class BackendSpec:
     """Its forward pass may run on several Python threads at once (the fits then put one replica
     on each of the job's threads); Numba's parallel kernels and the GPU backends may not."""
     gamma_z: bool = False
-    """Carries gamma/Z exchange (``theory.process: nc``, the five-component response)."""
+    """Carries the five-component response: gamma/Z exchange (``theory.process: nc``) and any scale
+    choice (``theory.scales`` away from 1)."""
 
 
 BACKENDS = {
@@ -60,7 +62,8 @@ def make_backend(name, problem, **options):
     if name not in BACKENDS:
         raise ValueError(f"backend {name!r} is not one of {', '.join(BACKENDS)}")
     spec = BACKENDS[name]
-    if getattr(problem, "process", "em") == "nc" and not spec.gamma_z:
+    if getattr(problem, "five_component", False) and not spec.gamma_z:
         carriers = ", ".join(n for n, s in BACKENDS.items() if s.gamma_z)
-        raise ValueError(f"backend {name} carries photon exchange only; for theory.process nc use {carriers}")
+        raise ValueError(f"backend {name} carries photon exchange at mu_R = mu_F = Q only; for theory.process nc "
+                         f"or theory.scales away from 1 use {carriers}")  # fmt: skip
     return getattr(importlib.import_module(f"{__name__}.{spec.module}"), spec.cls)(problem, **options)

@@ -38,7 +38,7 @@ from theory.qcd.flavours import TARGETS
 def kernel_for(problem, rows=None):
     """Complex K[rows, K, nodes] of a problem's rows (all rows by default): K = 3 for photon
     exchange, 5 for gamma/Z (``theory.kernels.nc_response``)."""
-    if problem.process == "nc":
+    if problem.five_component:
         return build_nc_kernel(problem.nc_tables, problem.ev.arrays(rows))
     return build_kernel(problem.tables.arrays(), problem.ev.arrays(rows))
 

@@ -193,7 +193,7 @@ class NumbaCPU(Backend):
     def __init__(self, problem, kernel=None):
         super().__init__(problem)
         tab = problem.tables
-        self.channels = has_channel_form(tab) and problem.process == "em"
+        self.channels = has_channel_form(tab) and not problem.five_component
         if self.channels:
             p, self.C = channel_tables(tab)
             self.ch_tab = ChannelArrays(np.ascontiguousarray(p.real), np.ascontiguousarray(p.imag),
@@ -242,7 +242,7 @@ class NumbaCPU(Backend):
         G = np.zeros((n_chunks if want_grad else 1, B, 2, pb.n_components, pb.n_nodes), dtype=np.complex128)
         w = weights if weights is not None else np.zeros((B, pb.n_events))
         comps, w = np.ascontiguousarray(comps), np.ascontiguousarray(w)
-        if pb.process == "nc":
+        if pb.five_component:
             nct = pb.nc_tables
             nc_direct_kernel(tab.arrays(), nct.F5, nct.gm, nct.c3, self.ev, self.rows, comps, w, want_grad, n_chunks,
                              ds, G)  # fmt: skip

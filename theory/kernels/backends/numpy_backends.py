@@ -121,10 +121,10 @@ class NumpyLoop(Backend):
         B = comps.shape[0]
         ds = np.empty((B, pb.n_rows))
         G = np.zeros((B, 2, pb.n_components, pb.n_nodes), dtype=np.complex128) if want_grad else None
-        if pb.process == "nc":
+        if pb.five_component:
             nct, tab_arrays, ev_arrays = pb.nc_tables, tab.arrays(), ev.arrays()
         for i in range(pb.n_rows):
-            if pb.process == "nc":  # the gamma/Z row from its response (theory.kernels.nc_response)
+            if pb.five_component:  # the gamma/Z row from its response (theory.kernels.nc_response)
                 K = nc_kernel_row(i, tab_arrays, nct.F5, nct.gm, nct.c3, ev_arrays).T  # [nodes, 5]
             else:
                 R = response(tab, ev.region[i], ev.a[i], ev.lnrho[i], ev.y[i])

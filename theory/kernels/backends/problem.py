@@ -19,6 +19,7 @@ from theory.dis.electroweak import PROCESSES, Beam, Electroweak
 from theory.kernels.nc_response import N_NC, NCEventConstants, nc_tables
 from theory.kernels.response import EventConstants, ResponseTables
 from theory.qcd.flavours import REDUCED, REDUCED_WEIGHTS, TARGET_CODES, TARGETS
+from theory.qcd.scales import Scales
 
 
 class RowArrays(NamedTuple):
@@ -48,10 +49,12 @@ class Problem:
         g, U-, D-, ``theory.kernels.nc_response``; the parametrisation's ``component_weights`` must
         be ``REDUCED_NC_WEIGHTS``'s p and n rows)
     beam, ew : theory.dis.electroweak.Beam and Electroweak (process nc)
+    scales : theory.qcd.scales.Scales (mu_R = xi_R Q, mu_F = xi_F Q); away from 1, 1 the five-component
+        response evaluates photon exchange too (``five_component``)
     """
 
     def __init__(self, setup, contour, parametrisation, x, Q2, target, sqrt_s=140.0, lumi=None, norm=None,
-                 tables=None, alpha_em="fixed", process="em", beam=None, ew=None):  # fmt: skip
+                 tables=None, alpha_em="fixed", process="em", beam=None, ew=None, scales=None):  # fmt: skip
         self.setup, self.contour, self.param = setup, contour, parametrisation
         x = np.asarray(x, dtype=float)
         Q2 = np.asarray(Q2, dtype=float)
@@ -81,14 +84,18 @@ class Problem:
         self.process, self.beam, self.ew = process, beam or Beam(), ew or Electroweak()
         if process not in PROCESSES:
             raise ValueError(f"process {process!r} is not one of {', '.join(PROCESSES)}")
-        self.n_components = N_NC if process == "nc" else len(REDUCED)
+        self.scales = scales or Scales()
+        self.five_component = process == "nc" or not self.scales.central
+        """The five-component response (``theory.kernels.nc_response``): gamma/Z, or any scale choice."""
+        self.n_components = N_NC if self.five_component else len(REDUCED)
         weights = getattr(parametrisation, "component_weights", REDUCED_WEIGHTS)
         if weights.shape[1] != self.n_components:
             raise ValueError(f"process {process}: the parametrisation gives {weights.shape[1]} input components, "
                              f"the response needs {self.n_components}")  # fmt: skip
-        if process == "nc":
+        if self.five_component:
             self.nc_tables = nc_tables(self.tables)
-            self.ev = NCEventConstants(self.tables, x, Q2, self.sqrt_s, "nc", self.beam, self.ew, alpha_em)
+            self.ev = NCEventConstants(self.tables, x, Q2, self.sqrt_s, process, self.beam, self.ew, alpha_em,
+                                       scales=self.scales)  # fmt: skip
         else:
             self.ev = EventConstants(self.tables, x, Q2, self.sqrt_s, alpha_em)
         self.n_nodes = len(contour)
