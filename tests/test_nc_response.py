@@ -116,7 +116,7 @@ def test_gamma_z_backends_agree_with_the_reference(mode, process, xi):
         loss, grad = make_backend(name, pb).loss_and_grad(thetas, w)
         assert np.allclose(loss, ref_loss, rtol=1e-12, atol=0), name
         assert np.allclose(grad, ref_grad, rtol=1e-9, atol=1e-9 * np.abs(ref_grad).max()), name
-    for name in ("numpy-vectorized", "numba-cuda", "cached-cuda"):
+    for name in ("numpy-vectorized", "numba-cuda"):
         with pytest.raises(ValueError, match="photon exchange at mu_R = mu_F = Q only") as err:
             make_backend(name, pb)
         assert "\n" not in str(err.value)
@@ -182,3 +182,41 @@ def test_scale_choices_in_the_response_equal_the_direct_route(order, mode, xi):
                 F2, FL, xF3 = nc_structure_functions(setup, contour, f0, [x[i]], q2[i], target, w, scales)
                 direct[i] = d2sigma_nc(x[i], q2[i], F2[0], FL[0], xF3[0], SQRT_S**2, beam.lepton)
             assert np.allclose(kernel, direct, rtol=1e-10, atol=0), (process, target, kernel / direct - 1)
+
+
+@pytest.mark.slow
+def test_cached_cuda_carries_the_five_components_in_the_simulator():
+    """cached-cuda's products (and with them the device lockstep engine) are generic in the
+    components: under NUMBA_ENABLE_CUDASIM=1 gamma/Z loss and gradient equal numpy-loop's."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    code = """
+        import numpy as np
+        from theory.dis import electroweak as ew_
+        from theory.kernels.backends import Problem, make_backend
+        from theory.pdfs.stats2 import Stats2
+        from theory.qcd.evolution import EvolutionSetup
+        from theory.qcd.flavours import REDUCED_NC_WEIGHTS
+        from theory.qcd.mellin import Contour
+        from theory.qcd.scales import Scales
+        small = Contour(z_max=20, first_panel=1.0, growth=2.0, points_per_panel=4)
+        param = Stats2(components=REDUCED_NC_WEIGHTS[:2])
+        x, q2 = np.array([0.05, 0.2, 0.4, 0.1, 0.6]), np.array([10.0, 300.0, 2000.0, 40.0, 5000.0])
+        tg = np.array([0, 1, 0, 1, 0])
+        pb = Problem(EvolutionSetup("nlo", "truncated", "vfns", 2.0, 0.35), small, param, x, q2, tg,
+                     process="nc", beam=ew_.Beam("e-", -0.7), scales=Scales(1.0, 2.0))
+        th = param.truth * np.array([[1.0] * 9, [1.01] * 9])
+        W = np.random.default_rng(1).poisson(1.0, (2, 5)).astype(float)
+        ref = make_backend("numpy-loop", pb).loss_and_grad(th, W)
+        got = make_backend("cached-cuda", pb).loss_and_grad(th, W)
+        worst = max(float(np.max(np.abs(g / e - 1))) for g, e in zip(got, ref))
+        print(worst)
+        assert worst < 1e-10, worst
+    """
+    env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1"}
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=900,
+                          env=env)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]

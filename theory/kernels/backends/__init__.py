@@ -50,7 +50,7 @@ BACKENDS = {
         BackendSpec("numba-cpu", "numba_cpu", "NumbaCPU", gamma_z=True),
         BackendSpec("numba-cuda", "cuda", "NumbaCUDA", gpu=True),
         BackendSpec("cached-cpu", "cached", "CachedCPU", cached=True, concurrent=True, gamma_z=True),
-        BackendSpec("cached-cuda", "cuda", "CachedCUDA", cached=True, gpu=True),
+        BackendSpec("cached-cuda", "cuda", "CachedCUDA", cached=True, gpu=True, gamma_z=True),
     )
 }
 
