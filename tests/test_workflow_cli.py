@@ -1,6 +1,9 @@
 """The run commands end to end on a tiny config, and their one-line errors."""
 
+import json
+
 import h5py
+import numpy as np
 import pytest
 import yaml
 
@@ -24,11 +27,17 @@ def test_generate_fit_aggregate_plot(config, tmp_path, capsys):
     assert main(["plot", "--config", str(config), "--results", root]) == 0
     assert main(["report", "--config", str(config), "--results", root]) == 0
     assert main(["lhapdf", "--config", str(config), "--results", root]) == 0
+    assert main(["scale-refits", "--config", str(config), "--results", root]) == 0
+    assert main(["report", "--config", str(config), "--results", root]) == 0
     run = tmp_path / "results" / "tiny"
     page = (run / "report.html").read_text()
     assert "Closure" in page and "data:image/png;base64" in page
     assert len(list((run / "lhapdf" / "theory_tiny").glob("*.dat"))) == 4  # mean + 3 replicas
+    refits = json.loads((run / "scales" / "refits.json").read_text())
+    assert refits["points"][0] == [1.0, 1.0] and len(refits["params"]) == 7 and "refitted" in page
     with h5py.File(run / "posterior.h5") as f:
+        assert np.array_equal(refits["params"][0], f["central/params"][...])  # the same central fit
+        assert np.any(np.array(refits["params"][1:]) != f["central/params"][...])
         assert list(f["replicas/index"][...]) == [1, 2, 3]
         assert "config" in f.attrs and "git_commit" in f.attrs
     with h5py.File(run / "timing.h5") as f:

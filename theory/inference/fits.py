@@ -196,6 +196,9 @@ def _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint, st
         if checkpoint is not None:
             checkpoint.save(moments.state(), finished)  # the data pass, the long part, is kept
     central = _central_lockstep(run, kern, coarse, log_lumi, samples, seed, start, bounds, moments)
+    if not rest:  # the central fit alone (e.g. theory.inference.scale_refits)
+        yield from (central for _ in replicas)
+        return
     warm = warm_start(central, start)
     weights = row_weights(run, samples, rest, seed, moments)
     cm = moments.moments("coarse")

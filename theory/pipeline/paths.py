@@ -107,6 +107,11 @@ class RunPaths:
         return self.dir / "lhapdf"
 
     @property
+    def scale_refits(self):
+        """The central fit at the 7 scale points (``theory.inference.scale_refits``)."""
+        return self.dir / "scales" / "refits.json"
+
+    @property
     def bench(self):
         return self.dir / "bench.json"
 

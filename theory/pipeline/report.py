@@ -96,8 +96,19 @@ def scales_section(paths):
                 rows.append((t, f"{q2:g}", f"{100 * scale:.2f}%", f"{100 * stat:.3f}%"))
     note = ("<p>mu_R = xi_R Q, mu_F = xi_F Q, (xi_R, xi_F) in {1/2, 1, 2}^2 without the opposite corners, both "
             "floored at Q0; the central fit's parameters held fixed (not refitted).</p>")  # fmt: skip
-    return ("<h2>Theory uncertainty: scale variation of sigma_r</h2>" + note + _img(paths.plot("scales"))
+    page = ("<h2>Theory uncertainty: scale variation of sigma_r</h2>" + note + _img(paths.plot("scales"))
             + _table(["target", "Q2 GeV2", "max |scale envelope|", "max stat 68% half-width"], rows))  # fmt: skip
+    if paths.scale_refits.is_file():  # on demand: snakemake scale_refits / python -m theory scale-refits
+        r = json.loads(paths.scale_refits.read_text())
+        shifts = r.get("shift_in_std")
+        table = [(f"{xr:g}, {xf:g}", st, *("-" if s is None else f"{s:+.2f}" for s in (shifts[i] if shifts else [])))
+                 for i, ((xr, xf), st) in enumerate(zip(r["points"], r["status"], strict=True))]  # fmt: skip
+        env = [(t, f"{q2:g}", f"{100 * e:.2f}%") for t, values in r["envelope"].items()
+               for q2, e in zip(r["q2"], values, strict=True)]  # fmt: skip
+        page += ("<h3>The central fit refitted at each scale point</h3><p>parameter shifts in bootstrap standard "
+                 "deviations against xi = (1, 1)</p>" + _table(["xi_R, xi_F", "status", *r["names"]], table)
+                 + _table(["target", "Q2 GeV2", "max |refitted envelope|"], env))  # fmt: skip
+    return page
 
 
 def build(name, paths):

@@ -115,3 +115,26 @@ rule report:
         root=results_root,
     shell:
         "python -m theory report --config {input.config} --results {params.root} > {log} 2>&1"
+
+
+rule scale_refits:
+    """On demand (snakemake scale_refits): the central fit refitted at the 7 scale points."""
+    input:
+        unpack(event_inputs),
+        posterior=PATHS.posterior,
+    output:
+        refits=PATHS.scale_refits,
+    log:
+        PATHS.log("scale_refits"),
+    benchmark:
+        PATHS.benchmark("scale_refits")
+    conda:
+        "../../envs/theory.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        root=results_root,
+    shell:
+        "python -m theory scale-refits --config {input.config} --results {params.root} > {log} 2>&1"

@@ -52,6 +52,13 @@ COMMANDS = (
         True,
     ),
     Command(
+        "scale-refits",
+        "the central fit refitted at the 7 scale points (scales/refits.json)",
+        arguments.stage_options,
+        commands.scale_refits,
+        True,
+    ),
+    Command(
         "report",
         "one HTML page: bands, closure, timing, bench and plan tables",
         arguments.stage_options,

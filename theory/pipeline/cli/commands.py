@@ -316,6 +316,26 @@ def fit(args):
     return 0
 
 
+def scale_refits(args):
+    """The central fit refitted at the 7 scale points, with sigma_r at the report's kinematics."""
+    import h5py
+
+    from theory.inference.scale_refits import refit_scales
+
+    run, paths = stage(args)
+    std = None
+    if paths.posterior.is_file():
+        with h5py.File(paths.posterior, "r") as f:
+            std = f["summary/std"][...]
+    try:
+        result = refit_scales(run.config, _samples(run, paths), std, log=log)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    write_json(paths.scale_refits, result)
+    log(f"scale refits: wrote {paths.scale_refits}")
+    return 0
+
+
 def aggregate(args):
     from theory.inference.posterior import aggregate as merge
 

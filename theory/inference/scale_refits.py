@@ -1,0 +1,65 @@
+"""The central fit refitted at the 7 scale points: the theory uncertainty of the parameters.
+
+For each (xi_R, xi_F) of ``theory.qcd.scales.SEVEN_POINT`` the run's config with ``theory.scales``
+set to it, the same events, the same unweighted central fit (replica 0; the five-component
+response away from 1, ``theory.kernels.nc_response``); then each point's sigma_r at the report's
+kinematics (``theory.inference.posterior.scale_points``) with its own scales. ``refits.json``:
+
+    points [7, 2], names, params [7][P], status [7], loss [7], shift_in_std [7][P] (against the
+    posterior's bootstrap std, when given), q2 [k], x [k][n_x],
+    sigma_r {target: [7][k][n_x]}, envelope {target: [k]} (max |sigma_r / sigma_r(1, 1) - 1| per Q^2)
+"""
+
+import copy
+
+import numpy as np
+
+
+def refit_scales(config, samples, std=None, log=print):
+    """The ``refits.json`` content of a validated ``config`` and its event ``samples``."""
+    from theory.dis.predictions import sigma_r
+    from theory.inference.fits import fit_replicas
+    from theory.inference.posterior import scale_points
+    from theory.inference.run import Run
+    from theory.kernels.backends import make_backend
+    from theory.pipeline.config import validate
+    from theory.qcd.flavours import TARGETS
+    from theory.qcd.scales import SEVEN_POINT
+
+    rows, runs = [], []
+    for xi in SEVEN_POINT:
+        cfg = copy.deepcopy(config)
+        cfg["theory"]["scales"] = {"xi_r": xi[0], "xi_f": xi[1]}
+        run = Run.from_config(validate(cfg))
+        backend = make_backend(run.fit.backend, run.likelihood_problem(samples))
+        [row] = list(fit_replicas(run, backend, samples, [0], 1))
+        log(f"scale refits: xi_R = {xi[0]:g}, xi_F = {xi[1]:g}: status {row['status']}, loss {row['loss']:.6f}")
+        rows.append(row)
+        runs.append(run)
+    params = np.array([r["params"] for r in rows])
+    q2, x = scale_points(runs[0])
+    out = {
+        "points": [list(xi) for xi in SEVEN_POINT],
+        "names": list(runs[0].param.names),
+        "params": params.tolist(),
+        "status": [int(r["status"]) for r in rows],
+        "loss": [float(r["loss"]) for r in rows],
+        "q2": q2.tolist(),
+        "x": x.tolist(),
+        "sigma_r": {},
+        "envelope": {},
+    }
+    if std is not None:  # None where every replica sits at one value (a parameter held by its bound)
+        std = np.asarray(std, dtype=float)
+        out["shift_in_std"] = [[float(d / s) if s > 0 else None for d, s in zip(row, std, strict=True)]
+                               for row in params - params[0]]  # fmt: skip
+    for t in TARGETS:
+        values = np.empty((len(SEVEN_POINT), len(q2), x.shape[1]))
+        for ip, run in enumerate(runs):
+            f0 = run.truth_param.moment_values(run.contour.N, run.param.full(params[ip])[None])[0]
+            for iq, mu2 in enumerate(q2):
+                values[ip, iq] = sigma_r(run.setup, run.contour, f0, x[iq], mu2, run.sqrt_s, t, run.process, run.beam,
+                                         run.ew, run.scales)  # fmt: skip
+        out["sigma_r"][t] = values.tolist()
+        out["envelope"][t] = np.max(np.abs(values / values[0] - 1), axis=(0, 2)).tolist()
+    return out
