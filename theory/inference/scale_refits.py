@@ -1,6 +1,6 @@
 """The central fit refitted at the 7 scale points: the theory uncertainty of the parameters.
 
-For each (xi_R, xi_F) of ``theory.qcd.scales.SEVEN_POINT`` the run's config with ``theory.scales``
+For each (xi_R, xi_F) of ``theory.qcd.scales.SEVEN_POINT`` the run's settings with the scales
 set to it, the same events, the same unweighted central fit (replica 0; the five-component
 response away from 1, ``theory.kernels.nc_response``); then each point's sigma_r at the report's
 kinematics (``theory.inference.posterior.scale_points``) with its own scales. ``refits.json``:
@@ -10,27 +10,25 @@ kinematics (``theory.inference.posterior.scale_points``) with its own scales. ``
     sigma_r {target: [7][k][n_x]}, envelope {target: [k]} (max |sigma_r / sigma_r(1, 1) - 1| per Q^2)
 """
 
-import copy
+import dataclasses
 
 import numpy as np
 
 
-def refit_scales(config, samples, std=None, log=print):
-    """The ``refits.json`` content of a validated ``config`` and its event ``samples``."""
+def refit_scales(base, samples, std=None, log=print):
+    """The ``refits.json`` content of a run (``theory.inference.run.Run``) and its event ``samples``."""
     from theory.dis.predictions import sigma_r
     from theory.inference.fits import fit_replicas
     from theory.inference.posterior import scale_points
     from theory.inference.run import Run
     from theory.kernels.backends import make_backend
-    from theory.pipeline.config import validate
     from theory.qcd.flavours import TARGETS
     from theory.qcd.scales import SEVEN_POINT
 
     rows, runs = [], []
     for xi in SEVEN_POINT:
-        cfg = copy.deepcopy(config)
-        cfg["theory"]["scales"] = {"xi_r": xi[0], "xi_f": xi[1]}
-        run = Run.from_config(validate(cfg))
+        theory = dataclasses.replace(base.settings.theory, xi_r=xi[0], xi_f=xi[1])
+        run = Run(dataclasses.replace(base.settings, theory=theory))
         backend = make_backend(run.fit.backend, run.likelihood_problem(samples))
         [row] = list(fit_replicas(run, backend, samples, [0], 1))
         log(f"scale refits: xi_R = {xi[0]:g}, xi_F = {xi[1]:g}: status {row['status']}, loss {row['loss']:.6f}")

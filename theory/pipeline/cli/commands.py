@@ -328,7 +328,7 @@ def scale_refits(args):
         with h5py.File(paths.posterior, "r") as f:
             std = f["summary/std"][...]
     try:
-        result = refit_scales(run.config, _samples(run, paths), std, log=log)
+        result = refit_scales(run, _samples(run, paths), std, log=log)
     except ValueError as err:
         raise UsageError(str(err)) from None
     write_json(paths.scale_refits, result)
