@@ -74,7 +74,7 @@ def test_positron_at_p_is_electron_at_minus_p():
             assert np.allclose(pos[name], ele[name], rtol=1e-14, atol=0), (P, name)
     # the beams differ: a sign of xF3 in sigma_r, and xF3~ itself with P
     y = 0.5
-    sig = {lep: reduced_cross_section(**{k: v for k, v in pos.items()}, y=y, lepton=lep) for lep in ("e-", "e+")}
+    sig = {lep: reduced_cross_section(**pos, y=y, lepton=lep) for lep in ("e-", "e+")}
     assert np.all(np.abs(sig["e-"] - sig["e+"]) > 0)
     left = generalised_structure_functions(setup, contour, f0, X, 2000.0, "p", "nc", ew_.Beam("e-", -0.7), EW)
     right = generalised_structure_functions(setup, contour, f0, X, 2000.0, "p", "nc", ew_.Beam("e-", 0.7), EW)

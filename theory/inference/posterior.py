@@ -71,10 +71,18 @@ def scale_points(run, n_x=SCALE_X_POINTS):
     return np.array(q2s), np.array(xs).reshape(len(q2s), n_x)
 
 
+def sigma_r_at_points(run, f0, q2, x, target, scales=None):
+    """sigma_r of input moments f0[..., n_N, 13] at ``scale_points`` (q2 [k], x [k, n_x]) for the
+    run's process and beam, at ``scales`` (default xi = 1): [..., k, n_x]."""
+    from theory.dis.predictions import sigma_r
+
+    return np.stack([sigma_r(run.setup, run.contour, f0, x[iq], mu2, run.sqrt_s, target, run.process, run.beam, run.ew,
+                             scales) for iq, mu2 in enumerate(q2)], axis=-2)  # fmt: skip
+
+
 def scale_envelope(run, central_full, replicas_full):
     """{target: (sigma_r [7, k, n_x] of the central fit at the 7 scale points, quantiles [k, 5, n_x]
     of the replicas at xi = 1)} at ``scale_points``, for the run's process and beam."""
-    from theory.dis.predictions import sigma_r
     from theory.qcd.flavours import TARGETS
     from theory.qcd.scales import SEVEN_POINT, Scales
 
@@ -83,15 +91,10 @@ def scale_envelope(run, central_full, replicas_full):
     f0 = run.truth_param.moment_values(run.contour.N, np.atleast_2d(replicas_full)) if len(replicas_full) else None
     out = {}
     for t in TARGETS:
-        env = np.empty((len(SEVEN_POINT), len(q2), x.shape[1]))
+        env = np.stack([sigma_r_at_points(run, f0c, q2, x, t, Scales(*xi)) for xi in SEVEN_POINT])
         qs = np.full((len(q2), len(LEVELS), x.shape[1]), np.nan)
-        for iq, mu2 in enumerate(q2):
-            for ip, xi in enumerate(SEVEN_POINT):
-                env[ip, iq] = sigma_r(run.setup, run.contour, f0c, x[iq], mu2, run.sqrt_s, t, run.process, run.beam,
-                                      run.ew, Scales(*xi))  # fmt: skip
-            if f0 is not None:
-                reps = sigma_r(run.setup, run.contour, f0, x[iq], mu2, run.sqrt_s, t, run.process, run.beam, run.ew)
-                qs[iq] = np.quantile(reps, LEVELS, axis=0)
+        if f0 is not None:
+            qs = np.moveaxis(np.quantile(sigma_r_at_points(run, f0, q2, x, t), LEVELS, axis=0), 0, 1)
         out[t] = (env, qs)
     return q2, x, out
 

@@ -17,9 +17,8 @@ import numpy as np
 
 def refit_scales(base, samples, std=None, log=print):
     """The ``refits.json`` content of a run (``theory.inference.run.Run``) and its event ``samples``."""
-    from theory.dis.predictions import sigma_r
     from theory.inference.fits import fit_replicas
-    from theory.inference.posterior import scale_points
+    from theory.inference.posterior import scale_points, sigma_r_at_points
     from theory.inference.run import Run
     from theory.kernels.backends import make_backend
     from theory.qcd.flavours import TARGETS
@@ -51,13 +50,10 @@ def refit_scales(base, samples, std=None, log=print):
         std = np.asarray(std, dtype=float)
         out["shift_in_std"] = [[float(d / s) if s > 0 else None for d, s in zip(row, std, strict=True)]
                                for row in params - params[0]]  # fmt: skip
-    for t in TARGETS:
-        values = np.empty((len(SEVEN_POINT), len(q2), x.shape[1]))
-        for ip, run in enumerate(runs):
-            f0 = run.truth_param.moment_values(run.contour.N, run.param.full(params[ip])[None])[0]
-            for iq, mu2 in enumerate(q2):
-                values[ip, iq] = sigma_r(run.setup, run.contour, f0, x[iq], mu2, run.sqrt_s, t, run.process, run.beam,
-                                         run.ew, run.scales)  # fmt: skip
+    f0 = [run.truth_param.moment_values(run.contour.N, run.param.full(p)[None])[0]
+          for run, p in zip(runs, params, strict=True)]  # fmt: skip
+    for t in TARGETS:  # each point's fit at its own scales
+        values = np.stack([sigma_r_at_points(run, f, q2, x, t, run.scales) for run, f in zip(runs, f0, strict=True)])
         out["sigma_r"][t] = values.tolist()
         out["envelope"][t] = np.max(np.abs(values / values[0] - 1), axis=(0, 2)).tolist()
     return out

@@ -43,8 +43,6 @@ from theory.qcd.harmonics import S1, S2
 
 N_NC = 5
 """Components of the gamma/Z response: U+, D+, g, U-, D-."""
-UP_TYPE = (False, True, False, True, False, True)
-"""d, u, s, c, b, t: which quarks are up-type (the gamma/Z weights depend only on this)."""
 
 
 @njit(cache=True)
@@ -108,22 +106,20 @@ class NCTables(NamedTuple):
 
 
 def nc_tables(tables):
-    """``NCTables`` for the regions and nodes of a ``ResponseTables``."""
-    setup, N = tables.setup, tables.N
-    scheme, mu0 = setup.scheme, setup.mu0_2
+    """``NCTables`` for the regions and nodes of a ``ResponseTables``: built once per tables object
+    (every Problem that shares the tables, e.g. the generator's candidate batches, shares them)."""
+    cached = getattr(tables, "_nc_tables", None)
+    if cached is not None:
+        return cached
+    N = tables.N
     R, n = tables.F.shape[0], N.shape[0]
     F5 = np.empty((R, n, N_NC, N_NC), dtype=np.complex128)
     gm = np.empty((R, n), dtype=np.complex128)
-    a = setup.coupling.a_s
-    for r, start in enumerate(tables.region_start):
-        probe = start * (1.0 + 1e-9) if r > 0 else start
-        fixed = [(lo_, hi, nf) for lo_, hi, nf in scheme.segments(mu0, probe)[:-1] if lo_ != hi]
-        fa0 = np.array([a(s[0]) for s in fixed])
-        fa1 = np.array([a(s[1]) for s in fixed])
-        fnf = np.array([s[2] for s in fixed], dtype=np.int64)
+    for r, (fa0, fa1, fnf) in enumerate(tables.fixed_segments):
         _nc_region_tables(N, tables.order, tables.mode, fa0, fa1, fnf, int(tables.nf[r]), F5[r], gm[r])
     c3 = np.array([c3q_nlo(Nj, S1(Nj), S2(Nj)) for Nj in N]) if tables.order >= 1 else np.zeros(n, complex)
-    return NCTables(tables, F5, gm, c3)
+    tables._nc_tables = NCTables(tables, F5, gm, c3)
+    return tables._nc_tables
 
 
 class NCEventConstants(EventConstants):
@@ -142,16 +138,16 @@ class NCEventConstants(EventConstants):
         self.nq = np.array([setup.scheme.nf(q2) for q2 in Q2], dtype=np.int64)
         self.a_r, self.log_f = self.a.copy(), np.zeros_like(self.a)
         if scales is not None and not scales.central:  # evolve to mu_F, a_s at mu_R (theory.qcd.scales)
-            mu = np.array([scales.mu2(q2, setup.mu0_2) for q2 in Q2]).reshape(len(Q2), 2)
-            self.region = tables.region(mu[:, 1]).astype(np.int64)
-            self.a = setup.coupling.a_s_array(mu[:, 1])
+            mu_r2, mu_f2 = scales.mu2(Q2, setup.mu0_2)
+            self.region = tables.region(mu_f2).astype(np.int64)
+            self.a = setup.coupling.a_s_array(mu_f2)
             self.lnrho = np.log(self.a / tables.a0[self.region])
-            self.a_r = setup.coupling.a_s_array(mu[:, 0])
-            self.log_f = np.log(mu[:, 1] / Q2) if setup.order >= 1 else np.zeros(len(Q2))  # no logs at LO
+            self.a_r = setup.coupling.a_s_array(mu_r2)
+            self.log_f = np.log(mu_f2 / Q2) if setup.order >= 1 else np.zeros(len(Q2))  # no logs at LO
         if correction is not None:
             self.factor = self.factor * np.asarray(correction)
         sign = 1.0 if beam.lepton == "e-" else -1.0
-        w = ew_.nc_weights(process, beam, ew, np.asarray(Q2, dtype=float))  # [n, 6]: quark type only
+        w = ew_.nc_weights(process, beam, ew, Q2)  # [n, 6]: quark type only
         self.bu, self.bd = w.plus[:, 1].copy(), w.plus[:, 0].copy()
         self.du, self.dd = sign * w.minus[:, 1], sign * w.minus[:, 0]
 
@@ -231,12 +227,9 @@ def nc_kernel_row(i, tab, F5, gm, c3, ev):
 
 @njit(cache=True, parallel=True)
 def _build_nc_kernel(tab, F5, gm, c3, ev):
-    n_ev = ev.region.shape[0]
-    n_nodes = tab.N.shape[0]
-    K = np.empty((n_ev, N_NC, n_nodes), dtype=np.complex128)
-    for i in prange(n_ev):
-        for j in range(n_nodes):
-            K[i, :, j] = nc_kernel_entries(i, j, tab, F5, gm, c3, ev)
+    K = np.empty((ev.region.shape[0], N_NC, tab.N.shape[0]), dtype=np.complex128)
+    for i in prange(ev.region.shape[0]):
+        K[i] = nc_kernel_row(i, tab, F5, gm, c3, ev)
     return K
 
 

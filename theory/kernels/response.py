@@ -166,14 +166,17 @@ class ResponseTables:
         self.a0 = np.empty(regions)
         self.nf = np.empty(regions, dtype=np.int64)
         self.e2sum = np.empty(regions)
+        self.fixed_segments = []
+        """Per region (a_s at the starts, a_s at the ends, nf) of the segments an event of that region
+        fully traverses (the photon and the gamma/Z responses' F tables)."""
+        a = setup.coupling.a_s
         for r, start in enumerate(bounds):
             probe = start * (1.0 + 1e-9) if r > 0 else start
-            segs = scheme.segments(mu0, probe)
-            fixed = [(lo_, hi, nf) for lo_, hi, nf in segs[:-1] if lo_ != hi]
-            a = setup.coupling.a_s
+            fixed = [(lo_, hi, nf) for lo_, hi, nf in scheme.segments(mu0, probe)[:-1] if lo_ != hi]
             fa0 = np.array([a(s[0]) for s in fixed])
             fa1 = np.array([a(s[1]) for s in fixed])
             fnf = np.array([s[2] for s in fixed], dtype=np.int64)
+            self.fixed_segments.append((fa0, fa1, fnf))
             last_nf = scheme.nf(probe)
             self.a0[r] = a(start)
             self.nf[r] = last_nf

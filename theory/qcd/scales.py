@@ -19,6 +19,8 @@ is that of Q^2 (HOPPET's use_vfns does the same).
 import math
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 SEVEN_POINT = ((1.0, 1.0), (0.5, 0.5), (2.0, 2.0), (0.5, 1.0), (1.0, 0.5), (2.0, 1.0), (1.0, 2.0))
 """(xi_R, xi_F) of the 7-point scale variation, the central point first."""
 
@@ -44,5 +46,5 @@ class Scales:
         return self.xi_r == 1.0 and self.xi_f == 1.0
 
     def mu2(self, Q2, mu0_2):
-        """(mu_R^2, mu_F^2) at Q^2, each floored at Q0^2."""
-        return max(self.xi_r**2 * Q2, mu0_2), max(self.xi_f**2 * Q2, mu0_2)
+        """(mu_R^2, mu_F^2) at Q^2 (a number or an array), each floored at Q0^2."""
+        return np.maximum(self.xi_r**2 * Q2, mu0_2), np.maximum(self.xi_f**2 * Q2, mu0_2)

@@ -85,6 +85,11 @@ class CachedKernel:
         return self._factors
 
     @property
+    def n_components(self):
+        """Input components K of the rows (M = 2 K nodes): 3 photon at mu = Q, 5 the five-component response."""
+        return self.M // (2 * self.n_nodes)
+
+    @property
     def rank(self):
         return [A.shape[1] for A, _ in self.factors()]
 
@@ -176,7 +181,7 @@ class CachedCPU(Backend):
         B = q.shape[0]
         ds = np.empty((B, kern.n_events))
         nu = np.empty((B, 2))
-        G = np.empty((B, 2, kern.M // (2 * kern.n_nodes), kern.n_nodes), dtype=np.complex128) if want_grad else None
+        G = np.empty((B, 2, kern.n_components, kern.n_nodes), dtype=np.complex128) if want_grad else None
         for t, (A, W) in enumerate(kern.factors()):
             qt = np.ascontiguousarray(q[:, t])  # [B, M]
             d = (qt @ W.T) @ A.T  # [B, n_t]

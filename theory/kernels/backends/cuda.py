@@ -342,8 +342,7 @@ class CachedCUDA(Backend):
         B = q.shape[0]
         ds = np.empty((B, kern.n_events))
         nu = np.empty((B, 2))
-        K = kern.M // (2 * kern.n_nodes)  # components: 3 photon at mu = Q, 5 the five-component response
-        G = np.empty((B, 2, K, kern.n_nodes), dtype=np.complex128) if want_grad else None
+        G = np.empty((B, 2, kern.n_components, kern.n_nodes), dtype=np.complex128) if want_grad else None
         for t in range(len(TARGETS)):
             n_t = kern.blocks[t].shape[0]
             qt = np.ascontiguousarray(q[:, t].T)
