@@ -157,11 +157,34 @@ def test_cuda_backends_in_the_simulator():
                     worst = max(worst, float(np.max(np.abs(g - e)) / np.max(np.abs(e))))
                 print(mode, name, worst)
                 assert worst < 1e-10, (mode, name, worst)
+        # three data sets (p, n at another sqrt(s) and beam, d): a data-set axis of any length
+        from theory.dis.electroweak import Beam
+        from theory.kernels.backends import Problem
+        from theory.kernels.backends.problem import DataSetTheory
+        from theory.pdfs.stats2 import Stats2
+        from theory.qcd.evolution import EvolutionSetup
+        from theory.qcd.flavours import component_weights
+        sets = [DataSetTheory(140.0, Beam(), 2.0), DataSetTheory(63.2, Beam("e+", 0.3), 3.0),
+                DataSetTheory(140.0, Beam(), 1.5)]
+        param = Stats2(components=component_weights(["p", "n", "d"], False))
+        x, q2 = np.array([0.05, 0.2, 0.01, 0.3, 0.1, 0.5]), np.array([10.0, 50.0, 5.0, 300.0, 20.0, 100.0])
+        code = np.array([0, 0, 1, 1, 2, 2])
+        norm = {"x": x, "Q2": q2, "target": code, "weight": np.full(6, 5.0)}
+        pb = Problem(EvolutionSetup("nlo", "truncated", "vfns", 2.0, 0.35), small, param, x, q2, code, norm=norm,
+                     sets=sets)
+        th = param.truth * np.array([[1.0] * 9, [1.01] * 9])
+        W3 = np.random.default_rng(2).poisson(1.0, (2, 6)).astype(float)
+        ref = make_backend("numpy-loop", pb).loss_and_grad(th, W3)
+        for name in ("numba-cuda", "cached-cuda"):
+            got = make_backend(name, pb).loss_and_grad(th, W3)
+            worst = max(float(np.max(np.abs(g / e - 1))) for g, e in zip(got, ref))
+            print("three sets", name, worst)
+            assert worst < 1e-10, (name, worst)
         """,
         NUMBA_ENABLE_CUDASIM="1",
         PYTHONPATH=os.pathsep.join([str(os.path.dirname(os.path.dirname(__file__))), os.environ.get("PYTHONPATH", "")]),
     )
-    assert out.count("numba-cuda") == 2 and "cached-cuda" in out
+    assert out.count("numba-cuda") == 3 and out.count("three sets") == 2
 
 
 @pytest.mark.slow

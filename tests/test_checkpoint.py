@@ -30,7 +30,7 @@ def prepared(tmp_path_factory):
     run = Run.from_config(cfg)
     paths = RunPaths.of(run.settings, root / "results")
     for t in ("p", "n"):
-        save_events(paths.events(t), generate(run, 60000, t, run.truth, cfg["seed"], 0.02), run, run.truth)
+        save_events(paths.events(t), generate(run, 60000, t, run.truth, cfg["seed"], 0.02), run, run.truth, t)
     from theory.inference.events import run_samples
 
     samples = run_samples(run, {t: paths.events(t) for t in ("p", "n")})

@@ -22,7 +22,7 @@ def sample(theory):
 
 def test_generation_is_seeded_and_inside_the_cuts(theory, sample):
     assert abs(len(sample) - 4000) < 5 * np.sqrt(4000)
-    assert theory.cuts.inside(sample.x, sample.Q2, theory.sqrt_s**2).all()
+    assert theory.sets[0].cuts.inside(sample.x, sample.Q2, theory.sets[0].sqrt_s ** 2).all()
     again = generate(theory, 200, "p", theory.truth, seed=7)
     assert np.array_equal(again.x, generate(theory, 200, "p", theory.truth, seed=7).x)
     assert not np.array_equal(again.x, generate(theory, 200, "p", theory.truth, seed=8).x)
@@ -41,9 +41,9 @@ def test_counts_are_poisson_and_the_measured_luminosity_scatters(theory):
 
 def test_events_follow_the_cross_section(theory, sample):
     """chi^2 of the 2-D (ln x, ln Q2) histogram against counts from the integrated cross section."""
-    s = theory.sqrt_s**2
-    xq, qq, wq = cut_region_nodes(theory.cuts, s, n_x=192, n_q2=48, q2_breaks=(20.25,))
-    dens = cross_sections(theory, xq, qq, 0, theory.truth, theory.tables) * wq
+    s = theory.sets[0].sqrt_s ** 2
+    xq, qq, wq = cut_region_nodes(theory.sets[0].cuts, s, n_x=192, n_q2=48, q2_breaks=(20.25,))
+    dens = cross_sections(theory, xq, qq, "p", theory.truth, theory.tables) * wq
     expected_total = dens.sum()
     xb = np.quantile(np.log(sample.x), np.linspace(0, 1, 6))
     qb = np.quantile(np.log(sample.Q2), np.linspace(0, 1, 5))
@@ -58,11 +58,11 @@ def test_events_follow_the_cross_section(theory, sample):
 
 def test_round_trip_through_hdf5(theory, sample, tmp_path):
     path = tmp_path / "events" / "p.h5"
-    save_events(path, sample, theory, theory.truth)
-    loaded = load_events(path, "p", theory.cuts, theory.sqrt_s)
+    save_events(path, sample, theory, theory.truth, "p")
+    loaded = load_events(path, "p", theory.sets[0].cuts, theory.sets[0].sqrt_s)
     assert np.array_equal(loaded.x, sample.x) and loaded.lumi_nb == sample.lumi_nb
     with pytest.raises(EventFileError, match="not 'n'"):
-        load_events(path, "n", theory.cuts, theory.sqrt_s)
+        load_events(path, "n", theory.sets[0].cuts, theory.sets[0].sqrt_s)
 
 
 @pytest.mark.parametrize(
@@ -81,7 +81,7 @@ def test_bad_csv_files_give_one_line(theory, tmp_path, content, needle):
     path = tmp_path / "bad.csv"
     path.write_text(content)
     with pytest.raises(EventFileError) as err:
-        load_events(path, "p", theory.cuts, theory.sqrt_s, lumi_nb=1.0)
+        load_events(path, "p", theory.sets[0].cuts, theory.sets[0].sqrt_s, lumi_nb=1.0)
     message = str(err.value)
     assert needle in message and str(path) in message and "\n" not in message
 
@@ -90,5 +90,5 @@ def test_csv_needs_a_luminosity(theory, tmp_path):
     path = tmp_path / "ok.csv"
     path.write_text("x,Q2\n0.01,10\n")
     with pytest.raises(EventFileError, match="events.lumi.p"):
-        load_events(path, "p", theory.cuts, theory.sqrt_s)
-    assert len(load_events(path, "p", theory.cuts, theory.sqrt_s, lumi_nb=2.0)) == 1
+        load_events(path, "p", theory.sets[0].cuts, theory.sets[0].sqrt_s)
+    assert len(load_events(path, "p", theory.sets[0].cuts, theory.sets[0].sqrt_s, lumi_nb=2.0)) == 1

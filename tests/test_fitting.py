@@ -72,7 +72,7 @@ def test_a_fit_never_sees_the_truth(closure_run, tmp_path):
     files = {}
     for t, sample in samples.items():
         files[t] = str(tmp_path / f"{t}.h5")
-        save_events(files[t], sample, theory, theory.truth)
+        save_events(files[t], sample, theory, theory.truth, t)
     posts = []
     for k, truth in enumerate(({}, {"uv_b": 4.5, "g_b": 7.0, "sea_A": 0.15})):
         # uv_b and g_b held: their values must come from the package defaults, not the truth
@@ -102,17 +102,19 @@ def test_scale_envelope_beside_the_statistical_band(closure_run):
     _, theory, _, root = closure_run
     with h5py.File(root / "posterior.h5") as f:
         g = f["scales"]
-        q2, x, points = g["q2"][...], g["x"][...], g["points"][...]
-        assert points.shape == (7, 2) and tuple(points[0]) == (1.0, 1.0) and len(q2) >= 2
+        points = g["points"][...]
+        assert points.shape == (7, 2) and tuple(points[0]) == (1.0, 1.0)
         central_full = f["central/params_full"][...]
         for t in ("p", "n"):
+            q2, x = g[f"{t}/q2"][...], g[f"{t}/x"][...]
+            assert len(q2) >= 2 and g[t].attrs["target"] == t
             env, qs = g[f"{t}/sigma_r"][...], g[f"{t}/quantiles"][...]
             assert env.shape == (7, len(q2), x.shape[1]) and qs.shape == (len(q2), 5, x.shape[1])
             for iq in range(len(q2)):
                 xq, Q2 = x[iq], np.full(x.shape[1], q2[iq])
-                assert np.all(theory.cuts.inside(xq, Q2, theory.sqrt_s**2))
+                assert np.all(theory.sets[0].cuts.inside(xq, Q2, theory.sets[0].sqrt_s ** 2))
                 d2 = cross_sections(theory, xq, Q2, t, central_full)
-                y = inelasticity(xq, Q2, theory.sqrt_s**2)
+                y = inelasticity(xq, Q2, theory.sets[0].sqrt_s ** 2)
                 assert np.allclose(env[0, iq], d2 / (prefactor(xq, Q2) * (1 + (1 - y) ** 2)), rtol=1e-6)
                 assert np.all(qs[iq, 1] < qs[iq, 3])
             width = [np.max(np.abs(env[:, iq] / env[0, iq] - 1)) for iq in range(len(q2))]

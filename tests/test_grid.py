@@ -95,7 +95,7 @@ def test_interpolant_of_ln_d2sigma_and_its_gradient_is_within_1e6_over_the_regio
     set whose cross section is positive over the region and the grid's nodes, on both targets."""
     run, sets = stress_sets
     s = sqrt_s**2
-    cuts = run.cuts
+    cuts = run.sets[0].cuts
     grid = CutGrid(cuts, s, run.setup.scheme.thresholds2)
     x, q = region_points(cuts, s, 1500, np.random.default_rng(3))
     G = grid.n_nodes

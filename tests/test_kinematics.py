@@ -50,9 +50,9 @@ def test_default_quadrature_is_converged():
     from theory.pipeline.config import validate
 
     theory = Run.from_config(validate({}))
-    xq, qq, wq = theory.quadrature
-    fine = cut_region_nodes(theory.cuts, S, 192, 32, q2_breaks=(20.25,))
-    for target in (0, 1):
+    xq, qq, wq = theory.sets[0].quadrature
+    fine = cut_region_nodes(theory.sets[0].cuts, S, 192, 32, q2_breaks=(20.25,))
+    for target in ("p", "n"):
         coarse = cross_sections(theory, xq, qq, target, theory.truth, theory.tables) @ wq
         ref = cross_sections(theory, fine[0], fine[1], target, theory.truth, theory.tables) @ fine[2]
         assert coarse == pytest.approx(ref, rel=1e-9)

@@ -28,8 +28,8 @@ def test_jacobian_is_the_derivative_of_the_forward_pass(small, name):
     theta = run.start()
     ds, nu, J, dnu = backend.predictions(theta, jacobian=True)
     ds0, nu0 = backend.predictions(theta)
-    np.testing.assert_allclose(ds, ds0, rtol=1e-13)  # one set or 1 + P: other BLAS kernels
-    np.testing.assert_allclose(nu, nu0, rtol=1e-13)
+    np.testing.assert_allclose(ds, ds0, rtol=1e-12)  # one set or 1 + P: other BLAS kernels (2e-13 seen)
+    np.testing.assert_allclose(nu, nu0, rtol=1e-12)
     for p in range(len(theta)):
         h = 1e-4 * max(1.0, abs(theta[p]))  # central differences: O(h^2) ~ 1e-8, rounding / h below 1e-9
         up, down = theta.copy(), theta.copy()

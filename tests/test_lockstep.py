@@ -64,9 +64,9 @@ def test_coarse_gauss_newton_matrix_matches_the_per_event_one(setting):
     w = row_weights(run, samples, [5])[5]
     exact = Likelihood(backend, w, [1.01, 0.99], [0.02, 0.02]).full(run.start())
     coarse = run.coarse_kernel
-    cm = replica_moments(run.coarse_grid, samples, run.seed, [5], ("p", "n"))[0]
+    cm = replica_moments(run.sets[0].coarse_grid, samples, run.seed, [5], ("p", "n"))[0]
     kern = backend.kernel
-    loss = ReplicaLoss([w[kern.order[t]].sum() for t in range(2)], backend.problem.target_log_lumi, [1.01, 0.99],
+    loss = ReplicaLoss([w[kern.order[t]].sum() for t in range(2)], backend.problem.set_log_lumi, [1.01, 0.99],
                        [0.02, 0.02])  # fmt: skip
     engine = LockstepEngine(kern, coarse, run.param, run.contour.N)
     ev = engine.evaluate([loss], [[w[kern.order[t]] for t in range(2)]], [[cm[coarse.order[t]] for t in range(2)]],
@@ -107,9 +107,9 @@ def test_device_engine_equals_the_cpu_engine(setting, monkeypatch):
     kern, coarse = backend.kernel, run.coarse_kernel
     reps = [1, 2, 3, 5, 8]
     w = row_weights(run, samples, reps, run.seed)
-    cm = replica_moments(run.coarse_grid, samples, run.seed, reps, ("p", "n"))
+    cm = replica_moments(run.sets[0].coarse_grid, samples, run.seed, reps, ("p", "n"))
     centres = [replica_centres(run, run.seed, b) for b in reps]
-    losses, rows, cw = replica_inputs(kern, coarse, backend.problem.target_log_lumi, [w[b] for b in reps],
+    losses, rows, cw = replica_inputs(kern, coarse, backend.problem.set_log_lumi, [w[b] for b in reps],
                                       [cm[j] for j in range(len(reps))], centres, run.lumi_deltas())  # fmt: skip
     cpu = LockstepEngine(kern, coarse, run.param, run.contour.N)
     dev = DeviceEngine(kern, coarse, run.param, run.contour.N, rows, cw, xp=np)

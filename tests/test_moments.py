@@ -25,7 +25,7 @@ def setting():
 
 def test_moments_are_the_weighted_sums_of_the_basis(setting):
     run, samples = setting
-    grid = run.grid
+    grid = run.sets[0].grid
     ev = samples["p"]
     x, q = ev.x[:700], ev.Q2[:700]
     m = dataset_moments(grid, x, q, 5, "p", [0, 3, 8])
@@ -44,7 +44,7 @@ def test_moments_do_not_depend_on_batches_or_threads(setting):
     """Bit-identical whatever replicas share the job (alone, in one padded block, over two
     blocks), on one thread or two; another event chunking changes them at rounding level only."""
     run, samples = setting
-    grid = run.grid
+    grid = run.sets[0].grid
     ev = samples["n"]
     ref = dataset_moments(grid, ev.x, ev.Q2, 7, "n", [1, 2, 3, 4, 5])
     alone = dataset_moments(grid, ev.x, ev.Q2, 7, "n", [3], workers=1)

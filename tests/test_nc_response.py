@@ -141,7 +141,7 @@ def test_a_gamma_z_run_fits_and_records_its_process(tmp_path):
             "events": {"p": 1500, "n": 1500}, "fit": {"replicas": 6, "chunk_size": 7}}  # fmt: skip
     run = Run.from_config(validate(base))
     samples = {t: generate(run, 1500, t, run.truth, 11, 0.02) for t in ("p", "n")}
-    assert theory_record(run.problem(samples))["process"] == "nc" and run.record()["polarisation"] == -0.7
+    assert theory_record(run.problem(samples))["process"] == "nc" and run.record("p")["polarisation"] == -0.7
     run_chunk(run, 0, samples, tmp_path / "c0.h5", log=lambda m: None)
     aggregate(run, [tmp_path / "c0.h5"], tmp_path / "post.h5", tmp_path / "t.h5", log=lambda m: None)
     with h5py.File(tmp_path / "post.h5") as f:

@@ -25,8 +25,8 @@ log-spaced in [x_min, x_max], Q^2 = Q0^2 and the configured scales):
 
 Chunk files ``coverage/chunk_<c>.h5`` (one per job of ``chunk_size`` experiments, written
 atomically, so a study restarts where it stopped): datasets with a leading experiment axis:
-``experiment``, ``seed``, ``n_events`` [k, 2], ``central`` [k, P], ``params`` [k, R, P],
-``status`` [k, R + 1], ``lumi`` [k, R + 1, 2], ``lumi_truth`` [k, 2], ``wall_s`` [k] and per
+``experiment``, ``seed``, ``n_events`` [k, T], ``central`` [k, P], ``params`` [k, R, P],
+``status`` [k, R + 1], ``lumi`` [k, R + 1, T], ``lumi_truth`` [k, T] (T data sets), ``wall_s`` [k] and per
 combination ``bands/<name>/{quantiles [k, 5, n_q2, n_x], mean, var, central [k, n_q2, n_x]}``.
 
 ``coverage.h5`` (the study): ``/grid/{x, q2}``, ``/truth/<name>`` [n_q2, n_x],
@@ -44,10 +44,9 @@ import numpy as np
 
 from theory.atomic import write_hdf5
 from theory.inference.events import generate
-from theory.inference.fits import NUISANCES, fit_replicas
+from theory.inference.fits import fit_replicas, nuisances
 from theory.inference.posterior import COMBINATIONS, LEVELS, pdf_values
 from theory.provenance import stamp
-from theory.qcd.flavours import TARGETS
 
 EXPERIMENT_KEYS = ("experiment", "seed", "n_events", "central", "params", "status", "lumi", "lumi_truth", "wall_s")
 BAND_KEYS = ("quantiles", "mean", "var", "central")
@@ -84,10 +83,10 @@ def run_experiment(run, k, workers=1, log=None):
     t0 = time.perf_counter()
     cov = run.settings.coverage
     seed = experiment_seed(cov.seed, k)
-    ev = run.settings.events
-    samples = {t: generate(run, ev.counts[t], t, run.truth, seed, ev.lumi_uncertainty[t]) for t in TARGETS}
+    samples = {st.name: generate(run, st.settings.expected, st.name, run.truth, seed, st.settings.lumi_uncertainty)
+               for st in run.sets}  # fmt: skip
     backend = make_backend(run.fit.backend, run.likelihood_problem(samples))
-    sizes = {t: len(samples[t]) for t in TARGETS}
+    sizes = {t: len(samples[t]) for t in run.names}
     rows = list(fit_replicas(run, backend, samples, range(cov.replicas + 1), workers, seed))
     params = np.array([r["params"] for r in rows])
     status = np.array([r["status"] for r in rows])
@@ -104,8 +103,8 @@ def run_experiment(run, k, workers=1, log=None):
             "var": reps.var(axis=0, ddof=1),
             "central": v[0],
         }
-    lumi_truth = np.array([samples[t].meta["lumi_true_nb"] / samples[t].lumi_nb for t in TARGETS])
-    out = {"experiment": k, "seed": seed, "n_events": [sizes[t] for t in TARGETS], "central": params[0],
+    lumi_truth = np.array([samples[t].meta["lumi_true_nb"] / samples[t].lumi_nb for t in run.names])
+    out = {"experiment": k, "seed": seed, "n_events": [sizes[t] for t in run.names], "central": params[0],
            "params": params[1:], "status": status, "lumi": lumi, "lumi_truth": lumi_truth,
            "wall_s": time.perf_counter() - t0, "bands": bands}  # fmt: skip
     if log:
@@ -171,10 +170,10 @@ def summarise(run, data):
             "inside68": inside68,
             "inside95": inside95,
         }
-    names = list(run.param.names) + list(NUISANCES)
+    names = list(run.param.names) + list(nuisances(run))
     ptruth = np.concatenate([np.broadcast_to(run.truth_free(), (K, run.param.n_params)), data["lumi_truth"]], axis=1)
     central = np.concatenate([data["central"], data["lumi"][:, 0]], axis=1)
-    reps = np.concatenate([data["params"], data["lumi"][:, 1:]], axis=2)  # [K, R, P + 2]
+    reps = np.concatenate([data["params"], data["lumi"][:, 1:]], axis=2)  # [K, R, P + T]
     ok = data["status"][:, 1:] == 0
     std = np.array([[np.std(reps[k][ok[k], p], ddof=1) for p in range(reps.shape[2])] for k in range(K)])
     with np.errstate(divide="ignore", invalid="ignore"):  # a parameter whose replicas all sit on a bound

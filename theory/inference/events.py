@@ -1,6 +1,6 @@
 """Event samples: exact generation from the cross section, and validated loading of files.
 
-Generation (per target, seeded): accept-reject in (u, v) = (ln x, ln Q^2) over the box around
+Generation (per data set, seeded): accept-reject in (u, v) = (ln x, ln Q^2) over the box around
 the cut region for the density f = x Q^2 d2sigma/dx dQ^2 of the truth parameters. Candidates
 are uniform in u and have density g ~ e^{-v} in v (Q^2 ~ 1/Q^2 dQ^2, the photon propagator's
 fall, drawn by inverting its distribution function) and are kept with probability f / (M g),
@@ -14,11 +14,13 @@ Pseudo-data fluctuate as data do: the configured count is the expected one, mu_t
 the true luminosity L_t = mu_t / sigma_t(truth); the sample's size is N_t ~ Poisson(mu_t), and its
 "measured" luminosity, the one a fit uses, is L_t (1 + delta_t z_t), z_t ~ N(0, 1), with delta_t
 the configured relative uncertainty (the auxiliary measurement the fit's luminosity nuisance
-constrains, ``theory.inference.likelihood``). All from the target's seeded stream.
+constrains, ``theory.inference.likelihood``). All from the data set's seeded stream
+(``event_stream``).
 
-Files (``events/{p,n}.h5``): datasets ``x``, ``Q2`` (float64, HDF5 chunks of ``FILE_CHUNK`` events)
-and attributes ``target``, ``n``, ``seed``, ``sqrt_s``, ``lumi_nb`` (measured), ``lumi_rel_unc``,
-``sigma_nb``, ``cuts``, ``theory`` (JSON) and the provenance stamp (``versions``, ``created``, ``git_commit``;
+Files (``events/<data set>.h5``): datasets ``x``, ``Q2`` (float64, HDF5 chunks of ``FILE_CHUNK``
+events) and attributes ``dataset``, ``target``, ``lepton``, ``polarisation``, ``n``, ``seed``,
+``sqrt_s``, ``lumi_nb`` (measured), ``lumi_rel_unc``, ``sigma_nb``, ``cuts``, ``theory`` (JSON) and
+the provenance stamp (``versions``, ``created``, ``git_commit``;
 ``theory.provenance``); the generator's truth in ``truth`` (JSON parameters), ``expected_n`` and
 ``lumi_true_nb``, recorded for closure tests and never read by a fit.
 ``load_events`` also reads CSV files with ``x`` and ``Q2`` columns.
@@ -33,10 +35,11 @@ import numpy as np
 
 from theory.atomic import write_hdf5
 from theory.provenance import stamp
-from theory.qcd.flavours import TARGETS
+from theory.qcd.flavours import TARGET_CODES
 
 STREAM = 1000
-"""SeedSequence([seed, STREAM + target code]) drives a target's events; replicas use [seed, b]."""
+"""SeedSequence([seed, STREAM + c]) drives the events of Stats-2's data sets p (c = 0) and n (c = 1),
+[seed, STREAM, CRC-32 of the name] those of any other data set (``event_stream``)."""
 BATCH_MAX = 1 << 20
 """Candidates per accept-reject batch at most (4 x expected below): the generator's memory does
 not grow with the sample beyond the accepted events themselves."""
@@ -50,7 +53,7 @@ class EventFileError(ValueError):
 
 @dataclass
 class EventSample:
-    """One target's events."""
+    """One data set's events (``target`` the data set's target)."""
 
     target: str
     x: np.ndarray
@@ -62,35 +65,46 @@ class EventSample:
         return len(self.x)
 
 
-def density_problem(theory, x, Q2, target, tables=None):
-    """A Problem for cross sections of candidate points (numba-cpu direct evaluation)."""
+def event_stream(seed, name):
+    """The SeedSequence of a data set's events: Stats-2's p and n keep their words (``STREAM``)."""
+    from theory.inference.replicas import dataset_word
+
+    if name in TARGET_CODES:
+        return np.random.SeedSequence([seed, STREAM + TARGET_CODES[name]])
+    return np.random.SeedSequence([seed, STREAM, dataset_word(name)])
+
+
+def density_problem(theory, x, Q2, name, tables=None):
+    """A Problem for cross sections of candidate points of data set ``name`` (numba-cpu)."""
     from theory.kernels.backends import Problem
 
-    return Problem(theory.setup, theory.contour, theory.truth_param, x, Q2, np.full(len(x), target),
-                   sqrt_s=theory.sqrt_s, tables=tables, **theory.problem_options())  # fmt: skip
+    code = theory.set(name).code
+    return Problem(theory.setup, theory.contour, theory.truth_param, x, Q2, np.full(len(x), code),
+                   sets=theory.problem_sets(), tables=tables, **theory.problem_options())  # fmt: skip
 
 
-def cross_sections(theory, x, Q2, target, theta, tables=None):
-    """d2sigma/dx dQ2 (nb/GeV^2) at points for one parameter set (numba-cpu)."""
+def cross_sections(theory, x, Q2, name, theta, tables=None):
+    """d2sigma/dx dQ2 (nb/GeV^2) of data set ``name`` at points for one parameter set (numba-cpu)."""
     from theory.kernels.backends import make_backend
 
     if len(x) == 0:
         return np.zeros(0)
-    return make_backend("numba-cpu", density_problem(theory, x, Q2, target, tables)).cross_sections(theta)[0]
+    return make_backend("numba-cpu", density_problem(theory, x, Q2, name, tables)).cross_sections(theta)[0]
 
 
-def generate(theory, expected, target, theta, seed, lumi_uncertainty=0.0, batch=None, log=None):
-    """Draw a pseudo-data sample of ``expected`` events on average for ``target`` ("p"/"n").
+def generate(theory, expected, name, theta, seed, lumi_uncertainty=0.0, batch=None, log=None):
+    """Draw a pseudo-data sample of ``expected`` events on average for data set ``name``.
 
-    ``theory`` is a ``theory.inference.run.Run`` (setup, contour, truth_param, cuts, sqrt_s,
-    quadrature); ``theta`` holds all nine stats2 parameters. The count is Poisson(expected), the
-    returned EventSample's lumi_nb the measured luminosity (true one times 1 + delta z).
+    ``theory`` is a ``theory.inference.run.Run`` (setup, contour, truth_param and the data set's
+    cuts, sqrt(s), beam and quadrature); ``theta`` holds all nine stats2 parameters. The count is
+    Poisson(expected), the returned EventSample's lumi_nb the measured luminosity (true one times
+    1 + delta z).
     """
-    code = TARGETS.index(target)
-    s = theory.sqrt_s**2
-    cuts = theory.cuts
-    xq, qq, wq = theory.quadrature
-    dq = cross_sections(theory, xq, qq, code, theta, theory.tables)
+    st = theory.set(name)
+    s = st.s
+    cuts = st.cuts
+    xq, qq, wq = st.quadrature
+    dq = cross_sections(theory, xq, qq, name, theta, theory.tables)
     sigma = float(dq @ wq)
     envelope = 1.5 * float((dq * xq * qq * qq).max())  # of h = f Q^2 = f / g up to a constant
     x_lo, x_hi = cuts.x_range(s)
@@ -99,12 +113,12 @@ def generate(theory, expected, target, theta, seed, lumi_uncertainty=0.0, batch=
     g_lo, g_hi = np.exp(-v_lo), np.exp(-v_hi)  # v = -ln(g_lo - r (g_lo - g_hi)) has density ~ e^{-v}
     batch = batch or min(BATCH_MAX, max(1000, int(4 * expected)))
     while True:
-        rng = np.random.default_rng(np.random.SeedSequence([seed, STREAM + code]))
+        rng = np.random.default_rng(event_stream(seed, name))
         n = int(rng.poisson(expected))
         lumi_true = expected / sigma
         lumi_measured = lumi_true * (1.0 + lumi_uncertainty * rng.standard_normal())
         if n == 0:
-            raise ValueError(f"events {target}: drew 0 events of {expected:g} expected; raise events.{target}")
+            raise ValueError(f"events {name}: drew 0 events of {expected:g} expected; raise its expected count")
         xs, qs = [], []
         accepted = 0
         exceeded = 0.0
@@ -116,7 +130,7 @@ def generate(theory, expected, target, theta, seed, lumi_uncertainty=0.0, batch=
             inside = cuts.inside(x, Q2, s)
             h = np.zeros(batch)
             xi, qi = x[inside], Q2[inside]
-            h[inside] = cross_sections(theory, xi, qi, code, theta, theory.tables) * xi * qi * qi
+            h[inside] = cross_sections(theory, xi, qi, name, theta, theory.tables) * xi * qi * qi
             exceeded = max(exceeded, float(h.max()))
             if exceeded > envelope:
                 break
@@ -126,40 +140,46 @@ def generate(theory, expected, target, theta, seed, lumi_uncertainty=0.0, batch=
             accepted += int(keep.sum())
         if exceeded > envelope:
             if log:
-                log(f"events {target}: envelope exceeded ({exceeded:.4g} > {envelope:.4g}); raising it and restarting")
+                log(f"events {name}: envelope exceeded ({exceeded:.4g} > {envelope:.4g}); raising it and restarting")
             envelope = 2.0 * exceeded
             continue
         x = np.concatenate(xs)[:n]
         Q2 = np.concatenate(qs)[:n]
         meta = {"seed": seed, "sigma_nb": sigma, "envelope": envelope, "expected_n": float(expected),
-                "lumi_true_nb": lumi_true, "lumi_rel_unc": float(lumi_uncertainty)}  # fmt: skip
-        return EventSample(target, x, Q2, lumi_nb=lumi_measured, meta=meta)
+                "lumi_true_nb": lumi_true, "lumi_rel_unc": float(lumi_uncertainty), "dataset": name}  # fmt: skip
+        return EventSample(st.target, x, Q2, lumi_nb=lumi_measured, meta=meta)
 
 
-def save_events(path, sample, theory, theta):
-    """Write one target's events to HDF5 atomically, with truth, cuts, luminosity and seed."""
+def save_events(path, sample, theory, theta, name):
+    """Write data set ``name``'s events to HDF5 atomically, with truth, beam, cuts, luminosity and seed."""
+    st = theory.set(name)
     with write_hdf5(path) as f:
-        for name, col in (("x", sample.x), ("Q2", sample.Q2)):
-            f.create_dataset(name, data=col, chunks=(min(len(col), FILE_CHUNK),))
+        for col_name, col in (("x", sample.x), ("Q2", sample.Q2)):
+            f.create_dataset(col_name, data=col, chunks=(min(len(col), FILE_CHUNK),))
+        f.attrs["dataset"] = name
         f.attrs["target"] = sample.target
+        f.attrs["lepton"] = st.beam.lepton
+        f.attrs["polarisation"] = st.beam.polarisation
         f.attrs["n"] = len(sample)
         f.attrs["seed"] = sample.meta.get("seed", -1)
-        f.attrs["sqrt_s"] = theory.sqrt_s
+        f.attrs["sqrt_s"] = st.sqrt_s
         f.attrs["lumi_nb"] = sample.lumi_nb
         f.attrs["sigma_nb"] = sample.meta.get("sigma_nb", float("nan"))
         for key in ("expected_n", "lumi_true_nb", "lumi_rel_unc"):
             f.attrs[key] = sample.meta.get(key, float("nan"))
-        f.attrs["cuts"] = json.dumps(theory.cuts.as_dict())
+        f.attrs["cuts"] = json.dumps(st.cuts.as_dict())
         f.attrs["truth"] = json.dumps(dict(zip(theory.truth_param.names, map(float, theta), strict=True)))
-        f.attrs["theory"] = json.dumps(theory.record())
+        f.attrs["theory"] = json.dumps(theory.record(name))
         stamp(f.attrs)
 
 
-def load_events(path, target, cuts, sqrt_s, lumi_nb=None):
+def load_events(path, target, cuts, sqrt_s, lumi_nb=None, beam=None, lumi_key=None):
     """Read and validate an event file (HDF5 or CSV with x and Q2 columns) for ``target``.
 
     Raises EventFileError with one line naming the file, row and column of the first problem:
-    missing file or columns, wrong types, empty, NaN, non-positive or out-of-cut values.
+    missing file or columns, wrong types, empty, NaN, non-positive or out-of-cut values, or a file
+    whose recorded target, sqrt(s) or beam (``beam``: theory.dis.electroweak.Beam) is another;
+    ``lumi_key`` names the config key of ``lumi_nb`` in the message for a file without one.
     """
     path = str(path)
     if not os.path.isfile(path):
@@ -193,9 +213,16 @@ def load_events(path, target, cuts, sqrt_s, lumi_nb=None):
         )
     if "target" in attrs and attrs["target"] != target:
         raise EventFileError(f"{path}: file is for target {attrs['target']!r}, not {target!r}")
+    if "sqrt_s" in attrs and abs(float(attrs["sqrt_s"]) - sqrt_s) > 1e-9 * sqrt_s:
+        raise EventFileError(f"{path}: file is for sqrt(s) = {float(attrs['sqrt_s']):.6g} GeV, not {sqrt_s:.6g}")
+    if beam is not None:
+        for key, want in (("lepton", beam.lepton), ("polarisation", beam.polarisation)):
+            if key in attrs and attrs[key] != want:
+                raise EventFileError(f"{path}: file is for {key} {attrs[key]!r}, not {want!r}")
     lumi = attrs.get("lumi_nb", lumi_nb)
     if lumi is None:
-        raise EventFileError(f"{path}: no lumi_nb attribute; give events.lumi.{target} in the config (nb^-1)")
+        key = lumi_key or f"events.lumi.{target}"
+        raise EventFileError(f"{path}: no lumi_nb attribute; give {key} in the config (nb^-1)")
     return EventSample(target, x, Q2, lumi_nb=float(lumi), meta={k: v for k, v in attrs.items()})
 
 
@@ -245,13 +272,14 @@ def _read_csv(path):
 
 
 def run_samples(run, generated):
-    """The event samples a run fits, {target: EventSample}: the config's event files where given,
-    else the generated files ``generated[target]`` (which must exist)."""
-    ev = run.settings.events
+    """The event samples a run fits, {data set name: EventSample} in code order: the config's
+    event files where given, else the generated files ``generated[name]`` (which must exist)."""
     samples = {}
-    for t in TARGETS:
-        path = ev.files.get(t) or generated[t]
-        if not ev.files.get(t) and not os.path.isfile(path):
+    for st in run.sets:
+        ds = st.settings
+        path = ds.file or generated[st.name]
+        if not ds.file and not os.path.isfile(path):
             raise EventFileError(f"{path}: no events; run 'python -m theory generate --config ...' first")
-        samples[t] = load_events(path, t, run.cuts, run.sqrt_s, ev.lumi.get(t))
+        key = f"datasets.{st.name}.lumi" if run.config.get("datasets") else f"events.lumi.{st.name}"
+        samples[st.name] = load_events(path, st.target, st.cuts, st.sqrt_s, ds.lumi, st.beam, key)
     return samples

@@ -18,7 +18,7 @@ The replicas of a job run on the job's threads, one replica per thread with sing
 BLAS: a replica's arithmetic is the same whatever else runs beside it.
 
 Chunk file ``fits/chunk_<k>.h5`` (written atomically): datasets ``replica`` (int64),
-``params`` [n, P], ``lumi`` [n, 2] (the luminosity nuisances, ``TARGETS`` order), ``loss``,
+``params`` [n, P], ``lumi`` [n, T] (the luminosity nuisances, data-set order), ``loss``,
 ``status`` (0 converged, 1 iteration limit, 2 line search failed, 3 error), ``message`` (str),
 ``iterations``, ``evaluations`` (forward passes), ``jacobians`` (of them with the Jacobian),
 ``unphysical`` (rejected trial points where some d2sigma <= 0), ``decrement`` (final Newton
@@ -41,12 +41,14 @@ from theory.inference.replicas import lumi_centre, replica_weights
 from theory.inference.rows import write_rows
 from theory.inference.run import ConfigError
 from theory.provenance import stamp
-from theory.qcd.flavours import TARGETS
 
 PROGRESS_S = 30.0
 """Seconds between progress lines of a job's data pass."""
-NUISANCES = tuple(f"lumi_{t}" for t in TARGETS)
-"""Names of the luminosity nuisances lambda_t = L_t(true) / L_t(measured)."""
+
+
+def nuisances(run):
+    """Names of the luminosity nuisances lambda_t = L_t(true) / L_t(measured): lumi_<data set>."""
+    return tuple(f"lumi_{name}" for name in run.names)
 
 
 def replica_likelihood(run, backend, weights, replica, seed=None):
@@ -58,8 +60,8 @@ def replica_likelihood(run, backend, weights, replica, seed=None):
 
 
 def replica_centres(run, seed, replica):
-    """The luminosity-constraint centres c_t of one replica (``TARGETS`` order)."""
-    return [lumi_centre(seed, t, replica, d) for t, d in zip(TARGETS, run.lumi_deltas(), strict=True)]
+    """The luminosity-constraint centres c_t of one replica (data-set order)."""
+    return [lumi_centre(seed, t, replica, d) for t, d in zip(run.names, run.lumi_deltas(), strict=True)]
 
 
 def row_weights(run, samples, replicas, seed=None, moments=None):
@@ -74,9 +76,9 @@ def row_weights(run, samples, replicas, seed=None, moments=None):
         if moments is not None:
             m = moments.moments("fine")
         else:
-            m = replica_moments(run.grid, samples, seed, replicas, TARGETS)
+            m = replica_moments({st.name: st.grid for st in run.sets}, samples, seed, replicas, run.names)
         return {b: m[j] for j, b in enumerate(replicas)}
-    sizes = {t: len(samples[t].x) for t in TARGETS}
+    sizes = {t: len(samples[t].x) for t in run.names}
     return {b: replica_weights(seed, b, sizes) for b in replicas}
 
 
@@ -158,8 +160,10 @@ def lockstep_moments(run, samples, seed, replicas, **options):
     the interpolated likelihood (one weights draw per chunk serves both)."""
     from theory.inference.moments import MomentPass
 
-    stages = {"coarse": run.coarse_grid, **({"fine": run.grid} if run.fit.likelihood == "interpolated" else {})}
-    return MomentPass(stages, samples, seed, replicas, TARGETS, **options)
+    stages = {"coarse": {st.name: st.coarse_grid for st in run.sets}}
+    if run.fit.likelihood == "interpolated":
+        stages["fine"] = {st.name: st.grid for st in run.sets}
+    return MomentPass(stages, samples, seed, replicas, run.names, **options)
 
 
 def _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint, start, bounds):
@@ -169,7 +173,7 @@ def _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint, st
 
     seed = run.seed if seed is None else seed
     kern, coarse = backend.kernel, run.coarse_kernel
-    log_lumi = backend.problem.target_log_lumi
+    log_lumi = backend.problem.set_log_lumi
     rest = [b for b in replicas if b != 0]
     moments = lockstep_moments(run, samples, seed, rest, central=True)
     finished = {}
@@ -287,7 +291,7 @@ def run_chunk(run, chunk, samples, out_path, log=print, tables=None, checkpoint=
     else:
         from theory.inference.checkpoint import Checkpoint, checkpoint_key
 
-        key = checkpoint_key(run.config, replicas, samples, TARGETS)
+        key = checkpoint_key(run.config, replicas, samples, run.names)
         where = checkpoint if checkpoint is not None else f"{out_path}.ckpt"
         checkpoint = Checkpoint(where, key, fit.checkpoint_s, log=lambda m: log(f"chunk {chunk}: {m}"))
     fitted = fit_replicas(run, backend, samples, replicas, numba.get_num_threads(), checkpoint=checkpoint)
@@ -307,7 +311,7 @@ def run_chunk(run, chunk, samples, out_path, log=print, tables=None, checkpoint=
         "host": socket.gethostname(),
         "threads": numba.get_num_threads(),
         "names": json.dumps(list(run.param.names)),
-        "nuisances": json.dumps(list(NUISANCES)),
+        "nuisances": json.dumps(list(nuisances(run))),
         "config": json.dumps(run.config),
         "wall_s": time.perf_counter() - t0,
         "cpu_s": time.process_time() - c0,

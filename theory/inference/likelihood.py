@@ -37,8 +37,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory.qcd.flavours import TARGETS
-
 
 @dataclass(frozen=True)
 class Priors:
@@ -67,7 +65,7 @@ class Evaluation:
     theta: np.ndarray
     loss: float
     lumi: np.ndarray
-    """The profiled nuisances lambda_t (``TARGETS`` order)."""
+    """The profiled nuisances lambda_t (data-set order)."""
     grad: np.ndarray | None = None
     hessian: np.ndarray | None = None
 
@@ -85,10 +83,10 @@ class ReplicaLoss:
 
     Parameters
     ----------
-    totals : float[2] W_t = sum of the replica's weights per data set (``TARGETS`` order)
-    log_lumi : float[2] ln L_t: the term sum_i w_i ln L_t(i) is sum_t W_t ln L_t (a two-term sum,
+    totals : float[T] W_t = sum of the replica's weights per data set (data-set order)
+    log_lumi : float[T] ln L_t: the term sum_i w_i ln L_t(i) is sum_t W_t ln L_t (a T-term sum,
         the same whatever BLAS's thread count, unlike a dot product over the rows)
-    centres, deltas : float[2]
+    centres, deltas : float[T]
     priors : Priors or None
     """
 
@@ -144,8 +142,8 @@ class Likelihood(ReplicaLoss):
     ----------
     backend : a ``theory.kernels.backends`` backend (its problem holds the rows and nodes)
     weights : float[n_rows] the replica's row weights (event weights, or data moments)
-    centres : float[2] luminosity-constraint centres c_t
-    deltas : float[2] relative luminosity uncertainties delta_t
+    centres : float[T] luminosity-constraint centres c_t
+    deltas : float[T] relative luminosity uncertainties delta_t
     priors : Priors or None
     """
 
@@ -154,8 +152,8 @@ class Likelihood(ReplicaLoss):
         self.backend = backend
         self.w = np.asarray(weights, dtype=float)
         target = pb.target[: pb.n_events]
-        totals = [self.w[target == t].sum() for t in range(len(TARGETS))]
-        super().__init__(totals, pb.target_log_lumi, centres, deltas, priors)
+        totals = [self.w[target == t].sum() for t in range(pb.n_sets)]
+        super().__init__(totals, pb.set_log_lumi, centres, deltas, priors)
 
     def value(self, theta):
         """The loss at theta (one forward pass; +inf where unphysical)."""

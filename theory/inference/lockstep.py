@@ -37,7 +37,7 @@ from numba import njit
 
 from theory.dis.grid import GridSpec
 from theory.inference.likelihood import ReplicaLoss
-from theory.inference.optimise import optimiser
+from theory.inference.optimise import failed_lumi, optimiser
 
 COARSE = GridSpec(x_nodes=6, q2_nodes=4)
 """The Gauss-Newton matrix's grid: the fine grid's cells (same defaults otherwise), 6 x 4 nodes each."""
@@ -160,7 +160,7 @@ class LockstepEngine:
         n = len(idx)
         event_sum = np.zeros(n)
         physical = np.ones(n, dtype=bool)
-        nu = np.empty((n, 2))
+        nu = np.empty((n, len(self.factors)))
         rows = []
         for t, (_, _, At, Wt) in enumerate(self.factors):
             Q = q[idx, t]  # [n, M]
@@ -190,7 +190,7 @@ class LockstepEngine:
         kern = self.kernel
         F, P = len(full), dq.shape[1]
         grads = {c: np.zeros(P) for c in full}
-        dnus = {c: np.empty((2, P)) for c in full}
+        dnus = {c: np.empty((len(self.factors), P)) for c in full}
         for t, (A, W, _, _) in enumerate(self.factors):
             U = np.empty((self.width, A.shape[0]))
             for k in range(self.width):
@@ -257,7 +257,7 @@ def drive(engine, losses, weights, coarse_weights, starts, bounds, max_iteration
             try:
                 pending[j] = gens[j].throw(ev) if isinstance(ev, Exception) else gens[j].send(ev)
             except StopIteration as stop:
-                results[j] = stop.value
+                results[j] = failed_lumi(stop.value, losses[j])
                 results[j]["unphysical"] = losses[j].unphysical
                 del pending[j]
                 if log:

@@ -130,14 +130,21 @@ def dataset_moments(grid, x, Q2, seed, dataset, replicas, workers=None):
 
 
 def replica_moments(grid, samples, seed, replicas, targets, workers=None):
-    """Moments of every data set, concatenated in ``targets`` order: float[len(replicas), T * n_nodes]
-    (the row order of ``theory.inference.run.Run.grid_problem``)."""
+    """Moments of every data set, concatenated in ``targets`` order: float[len(replicas), sum of the
+    grids' n_nodes] (the row order of ``theory.inference.run.Run.grid_problem``); ``grid`` one grid
+    for every data set or {data set: grid}."""
     return MomentPass({"g": grid}, samples, seed, replicas, targets, workers=workers).run().moments("g")
+
+
+def stage_grid(stage, dataset):
+    """A stage's grid for one data set: the stage is one grid for all, or {data set: grid}."""
+    return stage[dataset] if isinstance(stage, dict) else stage
 
 
 class MomentPass:
     """The data moments of a job's replicas on several grids, over every data set: a restartable
-    pass. ``stages``: {name: grid}; each chunk's basis and weights serve every grid and replica.
+    pass. ``stages``: {name: grid or {data set: grid}} (data sets with other cuts or beams have
+    other grids); each chunk's basis and weights serve every grid and replica.
     With ``central``, the pass also sums the central fit's moments (every weight 1, replica 0) by
     its own one-row products ((Bx)^T Bv per piece): the same numbers in every job, whichever
     replicas share the pass (``moments(name, central=True)``). ``state()`` / ``restore()`` give
@@ -152,8 +159,9 @@ class MomentPass:
         self.workers = numba.get_num_threads() if workers is None else int(workers)
         self.central = bool(central)
         self.sums = {}
-        for name, g in stages.items():
+        for name, stage in stages.items():
             for t in self.targets:
+                g = stage_grid(stage, t)
                 shape = (g.n_cells, g.spec.x_nodes, g.spec.q2_nodes)
                 self.sums[f"{name}/{t}"] = np.zeros((len(self.replicas),) + shape)
                 if self.central:
@@ -192,7 +200,8 @@ class MomentPass:
                 for lo in range(self.position[t], n, self.chunk):
                     stop = min(n, lo + self.chunk)
                     w, w_order = None, None
-                    for name, grid in self.stages.items():
+                    for name, stage in self.stages.items():
+                        grid = stage_grid(stage, t)
                         cell, Bx, Bv = grid.basis(ev.x[lo:stop], ev.Q2[lo:stop])
                         order, pieces = _pieces(cell, grid.n_cells)
                         if R and (w is None or not np.array_equal(order, w_order)):  # stages share their cells

@@ -156,7 +156,7 @@ def minimise(likelihood, start, bounds, max_iterations=100, tolerance=1e-8):
             request = _send(steps, result)
         if isinstance(request, dict):
             request["unphysical"] = likelihood.unphysical
-            return request
+            return failed_lumi(request, likelihood)
 
 
 def _send(steps, result):
@@ -171,6 +171,14 @@ def _throw(steps, err):
         return steps.throw(err)
     except StopIteration as stop:
         return stop.value
+
+
+def failed_lumi(result, loss):
+    """A failed replica's nuisances: NaN, one per data set of its loss (a ``ReplicaLoss``: its
+    totals W_t; none for a loss without data sets)."""
+    if result["lumi"] is None:
+        result["lumi"] = np.full(len(getattr(loss, "W", ())), np.nan)
+    return result
 
 
 def optimiser(start, bounds, max_iterations=100, tolerance=1e-8):
@@ -234,7 +242,7 @@ def optimiser(start, bounds, max_iterations=100, tolerance=1e-8):
         out = {"params": cur.theta, "loss": cur.loss, "lumi": cur.lumi}
     except Exception as err:  # a failed replica is recorded, the chunk goes on
         status, message = 3, f"{type(err).__name__}: {err}"
-        out = {"params": np.full(len(theta), np.nan), "loss": np.nan, "lumi": np.full(2, np.nan)}
+        out = {"params": np.full(len(theta), np.nan), "loss": np.nan, "lumi": None}  # the driver knows T
     out.update(status=status, message=message, iterations=steps, evaluations=evaluations, jacobians=jacobians,
                decrement=decrement)  # fmt: skip
     return out

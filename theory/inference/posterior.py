@@ -1,20 +1,24 @@
 """Merge fit chunks into the posterior: replicas, summary, PDF bands, timing and provenance.
 
 ``posterior.h5``:
-    /replicas/{index, params [n, P], params_full [n, 9], lumi [n, 2], loss, status, iterations,
+    /replicas/{index, params [n, P], params_full [n, 9], lumi [n, T], loss, status, iterations,
                evaluations, jacobians, unphysical, message}   bootstrap replicas 1..R in index order
     /central/{params, params_full, lumi, loss, status}     replica 0 (unweighted events)
     /summary/{mean [P], covariance [P, P], std [P]}  over converged replicas (status 0)
-    /summary/{lumi_mean [2], lumi_std [2]}           the luminosity nuisances likewise
+    /summary/{lumi_mean [T], lumi_std [T]}           the luminosity nuisances likewise (T data sets)
     /bands/x [n_x], /bands/q2 [n_q2], /bands/levels [5] (0.025, 0.16, 0.5, 0.84, 0.975)
     /bands/<combination>/quantiles [n_q2, 5, n_x]    x times the PDF combination
     /bands/<combination>/central [n_q2, n_x], /bands/<combination>/truth [n_q2, n_x] (only for
                                      generated events: a fit of event files knows no truth)
-    /scales/q2 [k], /scales/x [k, n_x], /scales/points [7, 2] (xi_R, xi_F; row 0 = 1, 1), /scales/levels [5]
-    /scales/<target>/sigma_r [7, k, n_x]  the central fit's sigma_r at each scale point (mu_R = xi_R Q,
-                                     mu_F = xi_F Q, both floored at Q0; theory.qcd.scales.SEVEN_POINT)
-    /scales/<target>/quantiles [k, 5, n_x]  the converged replicas' sigma_r at xi = 1: the
-                                     statistical band beside the scale envelope (attrs: process)
+    /scales/points [7, 2] (xi_R, xi_F; row 0 = 1, 1), /scales/levels [5]  (attrs: process)
+    /scales/<data set>/q2 [k], /scales/<data set>/x [k, n_x]  the band scales inside the data set's
+                                     cuts, x log-spaced across its x range there
+    /scales/<data set>/sigma_r [7, k, n_x]  the central fit's sigma_r of the data set (its target
+                                     and beam) at each scale point (mu_R = xi_R Q, mu_F = xi_F Q, both
+                                     floored at Q0; theory.qcd.scales.SEVEN_POINT); attrs target,
+                                     lepton, polarisation, sqrt_s
+    /scales/<data set>/quantiles [k, 5, n_x]  the converged replicas' sigma_r at xi = 1: the
+                                     statistical band beside the scale envelope
     attrs: names (JSON, free parameters), names_full, nuisances (JSON), priors (JSON {name:
            [mean, sigma]}), truth_full (generated events only), config (JSON), seed, n_replicas,
            n_converged, versions (JSON), git_commit, created
@@ -34,7 +38,7 @@ import time
 import numpy as np
 
 from theory.atomic import write_hdf5
-from theory.inference.fits import NUISANCES
+from theory.inference.fits import nuisances
 from theory.provenance import stamp
 from theory.qcd.flavours import BANDS, evaluate
 
@@ -55,12 +59,14 @@ def pdf_values(run, thetas_full, x, q2):
     return out
 
 
-def scale_points(run, n_x=SCALE_X_POINTS):
-    """(q2 [k], x [k, n_x]): the band scales inside the cut region, each with x log-spaced across
-    the x range the cuts allow there (x in [Q^2/(y_max s), min(x_max, Q^2/(y_min s), Q^2/(Q^2 + W2_min - M^2))])."""
+def scale_points(run, dataset, n_x=SCALE_X_POINTS):
+    """(q2 [k], x [k, n_x]): the band scales inside a data set's cut region, each with x log-spaced
+    across the x range its cuts allow there
+    (x in [Q^2/(y_max s), min(x_max, Q^2/(y_min s), Q^2/(Q^2 + W2_min - M^2))])."""
     from theory.qcd.constants import M_PROTON
 
-    c, s = run.cuts, run.sqrt_s**2
+    st = run.set(dataset)
+    c, s = st.cuts, st.s
     q2s, xs = [], []
     for q2 in run.settings.bands.q2:
         lo = q2 / (c.y_max * s)
@@ -71,32 +77,32 @@ def scale_points(run, n_x=SCALE_X_POINTS):
     return np.array(q2s), np.array(xs).reshape(len(q2s), n_x)
 
 
-def sigma_r_at_points(run, f0, q2, x, target, scales=None):
-    """sigma_r of input moments f0[..., n_N, 13] at ``scale_points`` (q2 [k], x [k, n_x]) for the
-    run's process and beam, at ``scales`` (default xi = 1): [..., k, n_x]."""
+def sigma_r_at_points(run, f0, q2, x, dataset, scales=None):
+    """sigma_r of input moments f0[..., n_N, 13] at ``scale_points`` (q2 [k], x [k, n_x]) for a data
+    set (its target, beam and sqrt(s); the run's process), at ``scales`` (default xi = 1): [..., k, n_x]."""
     from theory.dis.predictions import sigma_r
 
-    return np.stack([sigma_r(run.setup, run.contour, f0, x[iq], mu2, run.sqrt_s, target, run.process, run.beam, run.ew,
-                             scales) for iq, mu2 in enumerate(q2)], axis=-2)  # fmt: skip
+    st = run.set(dataset)
+    return np.stack([sigma_r(run.setup, run.contour, f0, x[iq], mu2, st.sqrt_s, st.target, run.process, st.beam,
+                             run.ew, scales, st.correction) for iq, mu2 in enumerate(q2)], axis=-2)  # fmt: skip
 
 
 def scale_envelope(run, central_full, replicas_full):
-    """{target: (sigma_r [7, k, n_x] of the central fit at the 7 scale points, quantiles [k, 5, n_x]
-    of the replicas at xi = 1)} at ``scale_points``, for the run's process and beam."""
-    from theory.qcd.flavours import TARGETS
+    """{data set: (q2 [k], x [k, n_x], sigma_r [7, k, n_x] of the central fit at the 7 scale points,
+    quantiles [k, 5, n_x] of the replicas at xi = 1)} at each data set's ``scale_points``."""
     from theory.qcd.scales import SEVEN_POINT, Scales
 
-    q2, x = scale_points(run)
     f0c = run.truth_param.moment_values(run.contour.N, np.atleast_2d(central_full))[0]
     f0 = run.truth_param.moment_values(run.contour.N, np.atleast_2d(replicas_full)) if len(replicas_full) else None
     out = {}
-    for t in TARGETS:
+    for t in run.names:
+        q2, x = scale_points(run, t)
         env = np.stack([sigma_r_at_points(run, f0c, q2, x, t, Scales(*xi)) for xi in SEVEN_POINT])
         qs = np.full((len(q2), len(LEVELS), x.shape[1]), np.nan)
         if f0 is not None:
             qs = np.moveaxis(np.quantile(sigma_r_at_points(run, f0, q2, x, t), LEVELS, axis=0), 0, 1)
-        out[t] = (env, qs)
-    return q2, x, out
+        out[t] = (q2, x, env, qs)
+    return out
 
 
 def read_chunks(paths, log=None):
@@ -145,12 +151,12 @@ def aggregate(run, chunk_files, posterior_file, timing_file, log=print):
     log(f"aggregate: {len(boot)} replicas, {len(ok)} converged; PDF bands ...")
     x, q2 = run.band_grid()
     values = pdf_values(run, full, x, q2)
-    truth_values = pdf_values(run, run.truth[None], x, q2) if run.settings.events.generated else None
+    truth_values = pdf_values(run, run.truth[None], x, q2) if run.settings.generated else None
     P = rows["params"][ok]
     mean = P.mean(axis=0) if len(ok) else np.full(len(names), np.nan)
     cov = np.cov(P, rowvar=False).reshape(len(names), len(names)) if len(ok) > 1 else np.full((len(names),) * 2, np.nan)
     log("aggregate: 7-point scale envelope of sigma_r ...")
-    scales = (*scale_envelope(run, full[central], full[ok]), run.process)
+    scales = (run, scale_envelope(run, full[central], full[ok]))
     parts = (rows, full, boot, central, ok, mean, cov, names, run, x, q2, values, truth_values, run.config)
     with write_hdf5(posterior_file) as f:
         _posterior(f, *parts)
@@ -197,7 +203,7 @@ def _posterior(f, rows, full, boot, central, ok, mean, cov, names, run, x, q2, v
             sub["truth"] = truth_values[name][0]
     f.attrs["names"] = json.dumps(list(names))
     f.attrs["names_full"] = json.dumps(list(run.truth_param.names))
-    f.attrs["nuisances"] = json.dumps(list(NUISANCES))
+    f.attrs["nuisances"] = json.dumps(list(nuisances(run)))
     f.attrs["priors"] = json.dumps({k: list(v) for k, v in run.settings.parametrisation.priors.items()})
     if truth_values is not None:
         f.attrs["truth_full"] = run.truth
@@ -208,18 +214,19 @@ def _posterior(f, rows, full, boot, central, ok, mean, cov, names, run, x, q2, v
     stamp(f.attrs)
 
 
-def _scales(f, q2, x, envelope, process):
+def _scales(f, run, envelope):
     from theory.qcd.scales import SEVEN_POINT
 
     g = f.create_group("scales")
-    g["q2"] = q2
-    g["x"] = x
     g["points"] = np.array(SEVEN_POINT)
     g["levels"] = np.array(LEVELS)
-    g.attrs["process"] = process
-    for target, (env, qs) in envelope.items():
-        g[f"{target}/sigma_r"] = env
-        g[f"{target}/quantiles"] = qs
+    g.attrs["process"] = run.process
+    for name, (q2, x, env, qs) in envelope.items():
+        st = run.set(name)
+        d = g.create_group(name)
+        d["q2"], d["x"], d["sigma_r"], d["quantiles"] = q2, x, env, qs
+        d.attrs.update({"target": st.target, "lepton": st.beam.lepton, "polarisation": st.beam.polarisation,
+                        "sqrt_s": st.sqrt_s})  # fmt: skip
 
 
 def _timing(f, jobs):

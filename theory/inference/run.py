@@ -16,6 +16,26 @@ from theory.dis.kinematics import Cuts
 from theory.qcd.flavours import TARGETS
 
 
+def legacy_datasets(config):
+    """Stats-2's data sets p and n of a config without ``datasets``: events, beam and cuts."""
+    ev, beam = config["events"], config["beam"]
+    return {
+        t: {
+            "target": t,
+            "lepton": beam["lepton"],
+            "polarisation": beam["polarisation"],
+            "setting": beam["setting"],
+            "sqrt_s": beam["sqrt_s"],
+            "cuts": dict(config["cuts"]),
+            "events": float(ev[t]),
+            "lumi_uncertainty": float(ev["lumi_uncertainty"][t]),
+            **({"file": ev["files"][t]} if ev.get("files", {}).get(t) else {}),
+            **({"lumi": ev["lumi"][t]} if ev.get("lumi", {}).get(t) else {}),
+        }  # fmt: skip
+        for t in TARGETS
+    }
+
+
 class ConfigError(ValueError):
     """A config problem, reported as one line naming the key."""
 
@@ -30,8 +50,6 @@ class TheorySettings:
     masses: tuple
     alpha_em: str = "fixed"
     process: str = "em"
-    lepton: str = "e-"
-    polarisation: float = 0.0
     m_z: float = 91.1876
     sin2_w: float = 0.23126
     xi_r: float = 1.0
@@ -39,20 +57,38 @@ class TheorySettings:
 
 
 @dataclass(frozen=True)
-class EventSettings:
-    counts: dict
-    """{target: expected events of a generated sample (its count is Poisson)}."""
-    files: dict
-    """{target: event file} to fit instead of generated events (may be empty)."""
-    lumi: dict
-    """{target: nb^-1} for event files without a lumi_nb attribute."""
-    lumi_uncertainty: dict
-    """{target: relative uncertainty of the measured luminosity} (the nuisance's constraint)."""
+class DataSet:
+    """One data set of a run: a target seen with one beam through one selection, its luminosity
+    and its events (``datasets:`` in the config; without it, Stats-2's p and n from ``events:``,
+    ``beam:`` and ``cuts:``, ``legacy_datasets``)."""
 
-    @property
-    def generated(self):
-        """True when every target's events are generated here (then the truth is known)."""
-        return not any(self.files.get(t) for t in TARGETS)
+    name: str
+    target: str
+    """p, n, or d (per nucleon, ``theory.qcd.flavours.COMPOSITES``)."""
+    lepton: str
+    polarisation: float
+    sqrt_s: float
+    cuts: Cuts
+    expected: float
+    """Expected events of a generated sample (its count is Poisson)."""
+    file: str | None = None
+    """Event file to fit instead of generated events."""
+    lumi: float | None = None
+    """nb^-1 for an event file without a lumi_nb attribute."""
+    lumi_uncertainty: float = 0.02
+    """Relative uncertainty of the measured luminosity (the nuisance's constraint)."""
+    nuclear_table: str | None = None
+    """Deuteron only: the table of R(x) (``theory.dis.nuclear``); None is R = 1."""
+    setting: str = "custom"
+    """ePIC beam energies, or custom (sqrt_s as given)."""
+
+    def as_dict(self):
+        """The data set as the resolved config and the event files record it."""
+        return {"target": self.target, "lepton": self.lepton, "polarisation": self.polarisation,
+                "setting": self.setting, "sqrt_s": self.sqrt_s, "cuts": self.cuts.as_dict(),
+                "events": self.expected, "lumi_uncertainty": self.lumi_uncertainty,
+                **({"file": self.file} if self.file else {}), **({"lumi": self.lumi} if self.lumi else {}),
+                **({"nuclear_table": self.nuclear_table} if self.nuclear_table else {})}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -128,9 +164,8 @@ class RunSettings:
     name: str
     seed: int
     theory: TheorySettings
-    sqrt_s: float
-    cuts: Cuts
-    events: EventSettings
+    datasets: tuple
+    """The data sets (``DataSet``), in the order of their codes: the likelihood sums over them."""
     parametrisation: ParametrisationSettings
     truth: dict
     fit: FitSettings
@@ -141,15 +176,34 @@ class RunSettings:
     config: dict
     """The validated config itself: provenance stamped into outputs, never read below here."""
 
+    @property
+    def generated(self):
+        """True when every data set's events are generated here (then the truth is known)."""
+        return not any(ds.file for ds in self.datasets)
+
+    @property
+    def names(self):
+        """The data sets' names, code order."""
+        return tuple(ds.name for ds in self.datasets)
+
+    @property
+    def expected_events(self):
+        """Expected events of the run, every data set together (what the planner and bench size)."""
+        return sum(ds.expected for ds in self.datasets)
+
     @classmethod
     def from_config(cls, config):
         """Typed settings of a validated config (``theory.pipeline.config.validate``)."""
-        th, ev, par, fit, b, cov = (config[k] for k in ("theory", "events", "parametrisation", "fit", "bands",
-                                                        "coverage"))  # fmt: skip
-        try:
-            cuts = Cuts(**config["cuts"])
-        except ValueError as err:
-            raise ConfigError(f"config: {err}") from None
+        th, par, fit, b, cov = (config[k] for k in ("theory", "parametrisation", "fit", "bands", "coverage"))
+        datasets = []
+        for name, d in (config["datasets"] or legacy_datasets(config)).items():
+            try:
+                cuts = Cuts(**d["cuts"])
+            except ValueError as err:
+                raise ConfigError(f"config: key 'datasets.{name}.cuts': {err}") from None
+            datasets.append(DataSet(name, d["target"], d["lepton"], float(d["polarisation"]), float(d["sqrt_s"]), cuts,
+                                    float(d["events"]), d.get("file"), d.get("lumi"), float(d["lumi_uncertainty"]),
+                                    d.get("nuclear_table"), d["setting"]))  # fmt: skip
         return cls(
             name=config["run"],
             seed=int(config["seed"]),
@@ -162,21 +216,12 @@ class RunSettings:
                 tuple(th["masses"]),
                 th["alpha_em"],
                 th["process"],
-                config["beam"]["lepton"],
-                float(config["beam"]["polarisation"]),
                 float(config["electroweak"]["m_z"]),
                 float(config["electroweak"]["sin2_w"]),
                 float(th["scales"]["xi_r"]),
                 float(th["scales"]["xi_f"]),
             ),
-            sqrt_s=float(config["beam"]["sqrt_s"]),
-            cuts=cuts,
-            events=EventSettings(
-                {t: float(ev[t]) for t in TARGETS},
-                dict(ev.get("files", {})),
-                dict(ev.get("lumi", {})),
-                {t: float(ev["lumi_uncertainty"][t]) for t in TARGETS},
-            ),
+            datasets=tuple(datasets),
             parametrisation=ParametrisationSettings(
                 tuple(par["free"]),
                 dict(par["fixed"]),
@@ -213,24 +258,82 @@ class RunSettings:
         )
 
 
+class DataSetRun:
+    """One data set as the run's predictions need it, built once: its settings (``DataSet``), code
+    (its position: the Problem's row code and the parametrisation's component row), beam,
+    nuclear correction and cut-region quadrature; its interpolation grids on first use."""
+
+    def __init__(self, dataset, code, setup, quadrature):
+        from theory.dis.electroweak import Beam
+        from theory.dis.nuclear import NuclearCorrection
+        from theory.inference.quadrature import cut_region_nodes
+
+        self.settings, self.code, self.setup = dataset, code, setup
+        self.name, self.target, self.cuts, self.sqrt_s = dataset.name, dataset.target, dataset.cuts, dataset.sqrt_s
+        self.beam = Beam(dataset.lepton, dataset.polarisation)
+        self.correction = None
+        if dataset.nuclear_table:
+            try:
+                self.correction = NuclearCorrection.from_table(dataset.nuclear_table)
+            except ValueError as err:
+                raise ConfigError(f"config: key 'datasets.{self.name}.nuclear_table': {err}") from None
+        breaks = [t for t in setup.scheme.thresholds2 if t > self.cuts.q2_min * (1 + 1e-12)]
+        try:
+            self.quadrature = cut_region_nodes(self.cuts, self.s, *quadrature, q2_breaks=breaks)
+        except ValueError as err:
+            raise ConfigError(f"config: data set {self.name}: {err} (sqrt_s = {self.sqrt_s:g} GeV)") from None
+        self._grids = {}
+
+    @property
+    def s(self):
+        return self.sqrt_s**2
+
+    def theory(self, lumi_nb=1.0):
+        """The data set as a Problem row code sees it (``DataSetTheory``)."""
+        from theory.kernels.backends.problem import DataSetTheory
+
+        return DataSetTheory(self.sqrt_s, self.beam, float(lumi_nb), self.correction)
+
+    def cut_grid(self, spec=None):
+        """The interpolation grid of the cut region (``theory.dis.grid.CutGrid``; ``spec`` None: the
+        fine grid of the interpolated likelihood), built on first use."""
+        if spec not in self._grids:
+            from theory.dis.grid import CutGrid
+
+            args = () if spec is None else (spec,)
+            self._grids[spec] = CutGrid(self.cuts, self.s, self.setup.scheme.thresholds2, *args)
+        return self._grids[spec]
+
+    @property
+    def grid(self):
+        return self.cut_grid()
+
+    @property
+    def coarse_grid(self):
+        """The lockstep fits' Gauss-Newton grid (``theory.inference.lockstep.COARSE``)."""
+        from theory.inference.lockstep import COARSE
+
+        return self.cut_grid(COARSE)
+
+
 class Run:
     """Everything a run's predictions need, built once from its settings.
 
     Attributes: ``settings``, ``setup`` (EvolutionSetup), ``contour``, ``truth_param`` (all
     nine stats2 parameters free), ``truth`` (float[9]: generates pseudo-data, never reaches a
     fit), ``param`` (the fit's parametrisation: free, fixed, bounds from the config and the
-    package defaults only), ``priors`` (``theory.inference.likelihood.Priors``), ``cuts``,
-    ``sqrt_s``, ``tables`` (ResponseTables up to s), ``quadrature`` (x, Q2, W).
+    package defaults only), ``priors`` (``theory.inference.likelihood.Priors``), ``sets`` (one
+    ``DataSetRun`` per data set, code order), ``names``, ``tables`` (ResponseTables up to the
+    largest s).
     """
 
     def __init__(self, settings):
-        from theory.dis.electroweak import Beam, Electroweak
-        from theory.inference.quadrature import cut_region_nodes
+        from theory.dis.electroweak import Electroweak
         from theory.kernels.backends import BACKENDS
         from theory.kernels.response import ResponseTables
         from theory.pdfs.stats2 import NAMES, Stats2
         from theory.qcd.evolution import EvolutionSetup
-        from theory.qcd.flavours import REDUCED_NC_WEIGHTS, REDUCED_WEIGHTS, TARGET_CODES
+        from theory.qcd.flavours import component_weights
         from theory.qcd.mellin import Contour
         from theory.qcd.scales import Scales
 
@@ -240,7 +343,6 @@ class Run:
         self.contour = Contour()
         par = settings.parametrisation
         self.process = th.process
-        self.beam = Beam(th.lepton, th.polarisation)
         self.ew = Electroweak(th.m_z, th.sin2_w)
         self.scales = Scales(th.xi_r, th.xi_f)
         five = th.process == "nc" or not self.scales.central
@@ -248,8 +350,11 @@ class Run:
             carriers = ", ".join(n for n, s in BACKENDS.items() if s.gamma_z)
             raise ConfigError(f"config: key 'fit.backend': {settings.fit.backend} carries photon exchange at mu = Q "
                               f"only; with theory.process nc or theory.scales away from 1 use {carriers}")  # fmt: skip
-        codes = [TARGET_CODES[t] for t in TARGETS]
-        components = REDUCED_NC_WEIGHTS[codes] if five else REDUCED_WEIGHTS
+        self.sets = tuple(DataSetRun(ds, code, self.setup, settings.quadrature)
+                          for code, ds in enumerate(settings.datasets))  # fmt: skip
+        self.names = tuple(st.name for st in self.sets)
+        self._by_name = {st.name: st for st in self.sets}
+        components = component_weights([st.target for st in self.sets], five)
         try:
             self.truth_param = Stats2(kappa=par.kappa, free=NAMES, components=components)
             truth = dict(zip(NAMES, self.truth_param.truth, strict=True))
@@ -272,13 +377,7 @@ class Run:
                 raise ConfigError(f"config: key 'parametrisation.priors.{name}': not a free parameter "
                                   f"({', '.join(self.param.names)})")  # fmt: skip
         self.priors = Priors.of(self.param.names, par.priors) if par.priors else None
-        self.cuts = settings.cuts
-        self.sqrt_s = settings.sqrt_s
-        s = self.sqrt_s**2
-        self.tables = ResponseTables(self.setup, self.contour, q2_max=s)
-        breaks = [t for t in self.setup.scheme.thresholds2 if t > self.cuts.q2_min * (1 + 1e-12)]
-        n_x, n_q2 = settings.quadrature
-        self.quadrature = cut_region_nodes(self.cuts, s, n_x, n_q2, q2_breaks=breaks)
+        self.tables = ResponseTables(self.setup, self.contour, q2_max=max(st.s for st in self.sets))
         self.start()  # a bad fit.start stops every command, not only the fits
 
     @classmethod
@@ -298,19 +397,32 @@ class Run:
     def config(self):
         return self.settings.config
 
+    def set(self, name):
+        """The ``DataSetRun`` of a data set's name."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise ValueError(f"no data set {name!r} in this run ({', '.join(self.names)})") from None
+
     def problem_options(self):
-        """The Problem keywords every Problem of this run carries (alpha_em, process, beam, ew)."""
-        return {"alpha_em": self.settings.theory.alpha_em, "process": self.process, "beam": self.beam, "ew": self.ew,
+        """The Problem keywords every Problem of this run carries (alpha_em, process, ew, scales)."""
+        return {"alpha_em": self.settings.theory.alpha_em, "process": self.process, "ew": self.ew,
                 "scales": self.scales}  # fmt: skip
 
-    def record(self):
-        """The theory settings, as events files record them."""
+    def problem_sets(self, samples=None):
+        """Every data set's ``DataSetTheory``, code order, with the samples' luminosities (1 without)."""
+        return [st.theory(samples[st.name].lumi_nb if samples else 1.0) for st in self.sets]
+
+    def record(self, name=None):
+        """The theory settings, as events files record them (with ``name``: that data set's beam)."""
         th = self.settings.theory
-        return {"order": th.order, "scheme": th.scheme, "mode": th.mode, "mu0_2": th.mu0_2, "alpha_s0": th.alpha_s0,
-                "masses": list(th.masses), "alpha_em": th.alpha_em, "process": th.process, "lepton": th.lepton,
-                "polarisation": th.polarisation, "m_z": th.m_z, "sin2_w": th.sin2_w, "xi_r": th.xi_r, "xi_f": th.xi_f,
-                "sqrt_s": self.sqrt_s,
-                "contour_nodes": len(self.contour)}  # fmt: skip
+        out = {"order": th.order, "scheme": th.scheme, "mode": th.mode, "mu0_2": th.mu0_2, "alpha_s0": th.alpha_s0,
+               "masses": list(th.masses), "alpha_em": th.alpha_em, "process": th.process, "m_z": th.m_z,
+               "sin2_w": th.sin2_w, "xi_r": th.xi_r, "xi_f": th.xi_f, "contour_nodes": len(self.contour)}  # fmt: skip
+        if name is not None:
+            st = self.set(name)
+            out.update({"lepton": st.beam.lepton, "polarisation": st.beam.polarisation, "sqrt_s": st.sqrt_s})
+        return out
 
     def start(self):
         """Start values of the free parameters: the parametrisation's defaults and ``fit.start``."""
@@ -331,8 +443,8 @@ class Run:
         return self.truth[self.param.index]
 
     def lumi_deltas(self):
-        """Relative luminosity uncertainties of the data sets, ``TARGETS`` order."""
-        return np.array([self.settings.events.lumi_uncertainty[t] for t in TARGETS])
+        """Relative luminosity uncertainties of the data sets, code order."""
+        return np.array([st.settings.lumi_uncertainty for st in self.sets])
 
     def band_grid(self):
         """(x, Q^2) of the posterior's PDF bands: log-spaced below 0.1, linear above; Q0^2 always."""
@@ -345,45 +457,27 @@ class Run:
         return x, q2
 
     @property
-    def grid(self):
-        """The interpolation grid of the cut region (``theory.dis.grid.CutGrid``), built on first use."""
-        if getattr(self, "_grid", None) is None:
-            from theory.dis.grid import CutGrid
-
-            self._grid = CutGrid(self.cuts, self.sqrt_s**2, self.setup.scheme.thresholds2)
-        return self._grid
-
-    @property
-    def coarse_grid(self):
-        """The lockstep fits' Gauss-Newton grid (``theory.inference.lockstep.COARSE``), built on first use."""
-        if getattr(self, "_coarse_grid", None) is None:
-            from theory.dis.grid import CutGrid
-            from theory.inference.lockstep import COARSE
-
-            self._coarse_grid = CutGrid(self.cuts, self.sqrt_s**2, self.setup.scheme.thresholds2, COARSE)
-        return self._coarse_grid
-
-    @property
     def coarse_kernel(self):
-        """The cached kernel of the coarse grid's nodes, both targets (``TARGETS`` order), no
-        normalisation: the lockstep fits' Gauss-Newton rows, event-independent, built on first use."""
+        """The cached kernel of every data set's coarse-grid nodes (code order), no normalisation:
+        the lockstep fits' Gauss-Newton rows, event-independent, built on first use."""
         if getattr(self, "_coarse_kernel", None) is None:
             from theory.inference.lockstep import COARSE_TOL
             from theory.kernels.backends import Problem
             from theory.kernels.backends.cached import CachedKernel
 
-            g, T = self.coarse_grid, len(TARGETS)
-            nodes = Problem(self.setup, self.contour, self.param, np.concatenate([g.x] * T),
-                            np.concatenate([g.Q2] * T), np.repeat(np.arange(T), g.n_nodes), sqrt_s=self.sqrt_s,
-                            tables=self.tables, **self.problem_options())  # fmt: skip
+            grids = [st.coarse_grid for st in self.sets]
+            nodes = Problem(self.setup, self.contour, self.param, np.concatenate([g.x for g in grids]),
+                            np.concatenate([g.Q2 for g in grids]),
+                            np.repeat([st.code for st in self.sets], [g.n_nodes for g in grids]),
+                            sets=self.problem_sets(), tables=self.tables, **self.problem_options())  # fmt: skip
             self._coarse_kernel = CachedKernel(nodes, tol=COARSE_TOL)
         return self._coarse_kernel
 
     def grid_problem(self, samples):
-        """The Problem of the interpolated likelihood: the grid's nodes for each target (``TARGETS``
-        order) as its rows, with the samples' normalisation nodes and luminosities."""
-        g = self.grid
-        nodes = {t: SimpleNamespace(x=g.x, Q2=g.Q2, lumi_nb=samples[t].lumi_nb) for t in TARGETS}
+        """The Problem of the interpolated likelihood: each data set's grid nodes (code order) as its
+        rows, with the samples' normalisation nodes and luminosities."""
+        nodes = {st.name: SimpleNamespace(x=st.grid.x, Q2=st.grid.Q2, lumi_nb=samples[st.name].lumi_nb)
+                 for st in self.sets}  # fmt: skip
         return self.problem(nodes)
 
     def likelihood_problem(self, samples):
@@ -391,19 +485,17 @@ class Run:
         return self.grid_problem(samples) if self.fit.likelihood == "interpolated" else self.problem(samples)
 
     def problem(self, samples):
-        """The fit Problem of event samples {"p": EventSample, "n": EventSample}."""
+        """The fit Problem of event samples {data set name: EventSample} (every data set's)."""
         from theory.kernels.backends import Problem
 
-        x = np.concatenate([samples[t].x for t in TARGETS])
-        Q2 = np.concatenate([samples[t].Q2 for t in TARGETS])
-        target = np.concatenate([np.full(len(samples[t].x), i) for i, t in enumerate(TARGETS)])
-        xq, qq, wq = self.quadrature
+        x = np.concatenate([samples[st.name].x for st in self.sets])
+        Q2 = np.concatenate([samples[st.name].Q2 for st in self.sets])
+        code = np.concatenate([np.full(len(samples[st.name].x), st.code) for st in self.sets])
         norm = {
-            "x": np.concatenate([xq] * len(TARGETS)),
-            "Q2": np.concatenate([qq] * len(TARGETS)),
-            "target": np.concatenate([np.full(len(xq), i) for i in range(len(TARGETS))]),
-            "weight": np.concatenate([wq * samples[t].lumi_nb for t in TARGETS]),
+            "x": np.concatenate([st.quadrature[0] for st in self.sets]),
+            "Q2": np.concatenate([st.quadrature[1] for st in self.sets]),
+            "target": np.concatenate([np.full(len(st.quadrature[0]), st.code) for st in self.sets]),
+            "weight": np.concatenate([st.quadrature[2] * samples[st.name].lumi_nb for st in self.sets]),
         }
-        lumi = {t: samples[t].lumi_nb for t in TARGETS}
-        return Problem(self.setup, self.contour, self.param, x, Q2, target, sqrt_s=self.sqrt_s, lumi=lumi,
-                       norm=norm, tables=self.tables, **self.problem_options())  # fmt: skip
+        return Problem(self.setup, self.contour, self.param, x, Q2, code, norm=norm, tables=self.tables,
+                       sets=self.problem_sets(samples), **self.problem_options())  # fmt: skip

@@ -6,8 +6,8 @@ response away from 1, ``theory.kernels.nc_response``); then each point's sigma_r
 kinematics (``theory.inference.posterior.scale_points``) with its own scales. ``refits.json``:
 
     points [7, 2], names, params [7][P], status [7], loss [7], shift_in_std [7][P] (against the
-    posterior's bootstrap std, when given), q2 [k], x [k][n_x],
-    sigma_r {target: [7][k][n_x]}, envelope {target: [k]} (max |sigma_r / sigma_r(1, 1) - 1| per Q^2)
+    posterior's bootstrap std, when given), q2 {data set: [k]}, x {data set: [k][n_x]},
+    sigma_r {data set: [7][k][n_x]}, envelope {data set: [k]} (max |sigma_r / sigma_r(1, 1) - 1| per Q^2)
 """
 
 import dataclasses
@@ -21,7 +21,6 @@ def refit_scales(base, samples, std=None, log=print):
     from theory.inference.posterior import scale_points, sigma_r_at_points
     from theory.inference.run import Run
     from theory.kernels.backends import make_backend
-    from theory.qcd.flavours import TARGETS
     from theory.qcd.scales import SEVEN_POINT
 
     rows, runs = [], []
@@ -34,15 +33,14 @@ def refit_scales(base, samples, std=None, log=print):
         rows.append(row)
         runs.append(run)
     params = np.array([r["params"] for r in rows])
-    q2, x = scale_points(runs[0])
     out = {
         "points": [list(xi) for xi in SEVEN_POINT],
         "names": list(runs[0].param.names),
         "params": params.tolist(),
         "status": [int(r["status"]) for r in rows],
         "loss": [float(r["loss"]) for r in rows],
-        "q2": q2.tolist(),
-        "x": x.tolist(),
+        "q2": {},
+        "x": {},
         "sigma_r": {},
         "envelope": {},
     }
@@ -52,7 +50,9 @@ def refit_scales(base, samples, std=None, log=print):
                                for row in params - params[0]]  # fmt: skip
     f0 = [run.truth_param.moment_values(run.contour.N, run.param.full(p)[None])[0]
           for run, p in zip(runs, params, strict=True)]  # fmt: skip
-    for t in TARGETS:  # each point's fit at its own scales
+    for t in base.names:  # each point's fit at its own scales
+        q2, x = scale_points(base, t)
+        out["q2"][t], out["x"][t] = q2.tolist(), x.tolist()
         values = np.stack([sigma_r_at_points(run, f, q2, x, t, run.scales) for run, f in zip(runs, f0, strict=True)])
         out["sigma_r"][t] = values.tolist()
         out["envelope"][t] = np.max(np.abs(values / values[0] - 1), axis=(0, 2)).tolist()

@@ -2,11 +2,12 @@
 
 Layout of a kernel file (all datasets float64 unless noted):
 
-    /blocks/p, /blocks/n   [n_t, M]  real-layout kernel rows of each target's events
-    /order/p, /order/n     int64[n_t] their positions in the event set
-    /norm                  [2, M]    normalisation rows (quadrature nodes summed), p then n
-    /factors/{p,n}/A       [n_t, r]  low-rank factors the products use (``CachedKernel.factors``),
-    /factors/{p,n}/W       [r, M]    computed once here so every fit job uses the very same ones
+    /blocks/<t>            [n_t, M]  real-layout kernel rows of data set t's events (t = 0, 1, ...: the
+                                     problem's data-set codes, the run's data-set order)
+    /order/<t>             int64[n_t] their positions in the event set
+    /norm                  [T, M]    normalisation rows (quadrature nodes summed), one per data set
+    /factors/<t>/A         [n_t, r]  low-rank factors the products use (``CachedKernel.factors``),
+    /factors/<t>/W         [r, M]    computed once here so every fit job uses the very same ones
     /contour/N, /contour/w complex128[n_nodes]
     attrs: M, n_nodes, n_events, events_sha256, theory (JSON), build_seconds and the provenance
            stamp (versions, created, git_commit; ``theory.provenance``)
@@ -23,7 +24,6 @@ import numpy as np
 from theory.atomic import write_hdf5
 from theory.kernels.backends.cached import CachedKernel
 from theory.provenance import stamp
-from theory.qcd.flavours import TARGETS
 
 
 def events_digest(problem):
@@ -48,14 +48,13 @@ def theory_record(problem):
         "mu0_2": s.mu0_2,
         "alpha_s0": s.coupling.alpha_s(s.mu0_2),
         "masses": list(s.scheme.masses),
-        "sqrt_s": problem.sqrt_s,
+        "sets": [
+            [st.sqrt_s, st.beam.lepton, st.beam.polarisation, getattr(st.correction, "source", "none")]
+            for st in problem.sets
+        ],
         "alpha_em": problem.alpha_em,
         "process": problem.process,
-        **(
-            {"beam": [problem.beam.lepton, problem.beam.polarisation], "electroweak": problem.ew.as_dict()}
-            if problem.process == "nc"
-            else {}
-        ),
+        **({"electroweak": problem.ew.as_dict()} if problem.process == "nc" else {}),
         **({"scales": [problem.scales.xi_r, problem.scales.xi_f]} if not problem.scales.central else {}),
         "contour": {"c": problem.contour.c, "phi": problem.contour.phi, "n_nodes": len(problem.contour)},
     }
@@ -64,7 +63,8 @@ def theory_record(problem):
 def save_kernel(path, kernel, problem, build_seconds=None):
     """Write ``kernel`` (a CachedKernel of ``problem``) to ``path`` atomically."""
     with write_hdf5(path) as f:
-        for t, name in enumerate(TARGETS):
+        for t in range(len(kernel.blocks)):
+            name = str(t)
             f.create_dataset(f"blocks/{name}", data=kernel.blocks[t])
             f.create_dataset(f"order/{name}", data=kernel.order[t])
             A, W = kernel.factors()[t]
@@ -97,16 +97,16 @@ def load_kernel(path, problem):
                     f"{path}: kernel theory '{key}' is {stored.get(key)!r}, not {wanted[key]!r}; rebuild it"
                 )
         kernel = CachedKernel.__new__(CachedKernel)
-        kernel.blocks = [np.ascontiguousarray(f[f"blocks/{n}"][...]) for n in TARGETS]
-        kernel.order = [f[f"order/{n}"][...] for n in TARGETS]
-        norm = f["norm"][...]
-        kernel.norm = [norm[0], norm[1]]
+        names = [str(t) for t in range(problem.n_sets)]
+        kernel.blocks = [np.ascontiguousarray(f[f"blocks/{n}"][...]) for n in names]
+        kernel.order = [f[f"order/{n}"][...] for n in names]
+        kernel.norm = list(f["norm"][...])
         kernel.M = int(f.attrs["M"])
         kernel.n_nodes = int(f.attrs["n_nodes"])
         kernel.n_events = int(f.attrs["n_events"])
         if "factors" in f:  # files written before the factors existed compute them on first use
             kernel._factors = [
                 (np.ascontiguousarray(f[f"factors/{n}/A"][...]), np.ascontiguousarray(f[f"factors/{n}/W"][...]))
-                for n in TARGETS
+                for n in names
             ]
     return kernel

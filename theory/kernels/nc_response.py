@@ -146,10 +146,16 @@ class NCEventConstants(EventConstants):
             self.log_f = np.log(mu_f2 / Q2) if setup.order >= 1 else np.zeros(len(Q2))  # no logs at LO
         if correction is not None:
             self.factor = self.factor * np.asarray(correction)
+        self.bu, self.bd, self.du, self.dd = (np.empty(len(Q2)) for _ in range(4))
+        self.set_beam(slice(None), Q2, process, beam, ew)
+
+    def set_beam(self, rows, Q2, process, beam, ew):
+        """The coupling weights of ``rows`` (a mask or slice of the events at ``Q2``) for ``beam``:
+        a Problem of several data sets gives each set's events its own lepton and polarisation."""
         sign = 1.0 if beam.lepton == "e-" else -1.0
-        w = ew_.nc_weights(process, beam, ew, Q2)  # [n, 6]: quark type only
-        self.bu, self.bd = w.plus[:, 1].copy(), w.plus[:, 0].copy()
-        self.du, self.dd = sign * w.minus[:, 1], sign * w.minus[:, 0]
+        w = ew_.nc_weights(process, beam, ew, np.asarray(Q2, dtype=float)[rows])  # [n, 6]: quark type only
+        self.bu[rows], self.bd[rows] = w.plus[:, 1], w.plus[:, 0]
+        self.du[rows], self.dd[rows] = sign * w.minus[:, 1], sign * w.minus[:, 0]
 
     def arrays(self, rows=None):
         """The constants of all events (or of ``rows``) as one kernel argument (``NCEventArrays``)."""

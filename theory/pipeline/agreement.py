@@ -14,8 +14,6 @@ import time
 
 import numpy as np
 
-from theory.qcd.flavours import TARGETS
-
 
 def run(n=100_000, replicas=64, seed=20261203, log=print):
     import numba
@@ -28,7 +26,7 @@ def run(n=100_000, replicas=64, seed=20261203, log=print):
 
     config = {"seed": seed, "events": {"p": n, "n": n}, "fit": {"replicas": replicas}}
     base = Run.from_config(validate(config))
-    samples = {t: generate(base, n, t, base.truth, seed, 0.02) for t in TARGETS}
+    samples = {t: generate(base, n, t, base.truth, seed, 0.02) for t in base.names}
     out = {"events_per_target": n, "replicas": replicas, "seed": seed, "threads": numba.get_num_threads()}
     fitted = {}
     for likelihood in ("exact", "interpolated"):

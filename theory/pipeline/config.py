@@ -45,21 +45,57 @@ def validate(config, source="config"):
         err = errors[0]
         key = ".".join(str(p) for p in err.path) or "(top level)"
         raise ConfigError(f"{source}: key '{key}': {err.message}")
-    cuts = config["cuts"]
-    if cuts["q2_min"] < config["theory"]["mu0_2"]:
-        raise ConfigError(f"{source}: key 'cuts.q2_min': {cuts['q2_min']} lies below theory.mu0_2; raise it")
-    if cuts["y_min"] >= cuts["y_max"]:
-        raise ConfigError(f"{source}: key 'cuts.y_min': must be below cuts.y_max")
-    setting = config["beam"]["setting"]
-    if setting != "custom":
-        from theory.dis.kinematics import EPIC_BEAMS, sqrt_s_of
-
-        value = sqrt_s_of(*EPIC_BEAMS[setting])
-        if explicit_sqrt_s and abs(config["beam"]["sqrt_s"] - value) > 1e-9 * value:
-            raise ConfigError(f"{source}: key 'beam.sqrt_s': {config['beam']['sqrt_s']} contradicts beam.setting "
-                              f"{setting} (sqrt(s) = {value:.6g} GeV); give one of the two")  # fmt: skip
-        config["beam"]["sqrt_s"] = value
+    _check_cuts(config["cuts"], config, source, "cuts")
+    config["beam"]["sqrt_s"] = _sqrt_s(config["beam"], explicit_sqrt_s, source, "beam")
+    if config["datasets"]:  # the events section is Stats-2's (the workflow's default config sets it)
+        for name, ds in config["datasets"].items():
+            _resolve_dataset(name, ds, config, source)
     return config
+
+
+def _check_cuts(cuts, config, source, where):
+    if cuts["q2_min"] < config["theory"]["mu0_2"]:
+        raise ConfigError(f"{source}: key '{where}.q2_min': {cuts['q2_min']} lies below theory.mu0_2; raise it")
+    if cuts["y_min"] >= cuts["y_max"]:
+        raise ConfigError(f"{source}: key '{where}.y_min': must be below {where}.y_max")
+
+
+def _sqrt_s(beam, explicit_sqrt_s, source, where):
+    """sqrt(s) of a beam section or data set: from its ePIC setting unless custom."""
+    setting = beam["setting"]
+    if setting == "custom":
+        return beam["sqrt_s"]
+    from theory.dis.kinematics import EPIC_BEAMS, sqrt_s_of
+
+    value = sqrt_s_of(*EPIC_BEAMS[setting])
+    if explicit_sqrt_s and abs(beam["sqrt_s"] - value) > 1e-9 * value:
+        raise ConfigError(f"{source}: key '{where}.sqrt_s': {beam['sqrt_s']} contradicts {where}.setting "
+                          f"{setting} (sqrt(s) = {value:.6g} GeV); give one of the two")  # fmt: skip
+    return value
+
+
+DATASET_DEFAULTS = {"events": 2000.0, "lumi_uncertainty": 0.02}
+"""Defaults of a listed data set's own keys (the beam and cuts keys come from those sections)."""
+
+
+def _resolve_dataset(name, ds, config, source):
+    """Fill a listed data set from the beam and cuts sections and check it (in place: idempotent)."""
+    where = f"datasets.{name}"
+    beam = config["beam"]
+    explicit_sqrt_s = "sqrt_s" in ds
+    ds.setdefault("lepton", beam["lepton"])
+    ds.setdefault("polarisation", beam["polarisation"])
+    if "setting" not in ds:
+        ds["setting"] = "custom" if explicit_sqrt_s else beam["setting"]
+    ds.setdefault("sqrt_s", beam["sqrt_s"])
+    ds["sqrt_s"] = _sqrt_s(ds, explicit_sqrt_s, source, where)
+    ds["cuts"] = {**config["cuts"], **ds.get("cuts", {})}
+    _check_cuts(ds["cuts"], config, source, f"{where}.cuts")
+    for key, value in DATASET_DEFAULTS.items():
+        ds.setdefault(key, value)
+    if "nuclear_table" in ds and ds["target"] != "d":
+        raise ConfigError(f"{source}: key '{where}.nuclear_table': a nuclear correction needs target d, "
+                          f"not {ds['target']}")  # fmt: skip
 
 
 def load(path):
@@ -106,6 +142,9 @@ def _rows(schema, prefix=""):
         yield f"| `{name}` | {_type(sub)} | {default} | {_bounds(sub)} | {text} |"
         if sub.get("type") == "object" and "properties" in sub:
             yield from _rows(sub, name + ".")
+        entry = sub.get("additionalProperties")
+        if sub.get("type") == "object" and isinstance(entry, dict) and "properties" in entry:
+            yield from _rows(entry, name + ".<name>.")  # a mapping of named entries (datasets)
 
 
 def schema_markdown():
@@ -118,7 +157,8 @@ def schema_markdown():
         "source: regenerate this file with `python -m theory config-doc > config/README.md`; a test",
         "checks that it is current). Unset keys take their defaults; a bad value stops every command",
         "and the workflow with one line naming the key. Presets: `smoke.yaml` (seconds; the README's",
-        "first command and CI), `stats2.yaml` (the seed's Stats-2 run).",
+        "first command and CI), `stats2.yaml` (the seed's Stats-2 run), `nc-3sets.yaml` (three gamma/Z",
+        "data sets: e- p at P = -0.7, e+ p, e- d), the `eic-*` and `coverage-*` studies.",
         "",
         "| key | type | default | bounds | meaning |",
         "|---|---|---|---|---|",

@@ -62,8 +62,9 @@ class RunPaths:
     def config(self):
         return self.dir / "config.yaml"
 
-    def events(self, target):
-        return self.dir / "events" / f"{target}.h5"
+    def events(self, dataset):
+        """A data set's generated events (``theory.inference.events``)."""
+        return self.dir / "events" / f"{dataset}.h5"
 
     @property
     def warmup(self):

@@ -83,17 +83,21 @@ def plot_all(posterior_file, out_dir):
 
 def _scales_figure(f, plt, path):
     """sigma_r relative to the central fit: the 7-point scale envelope beside the 68% / 95% band."""
+    import h5py
+
     g = f["scales"] if "scales" in f else None
-    q2 = g["q2"][...] if g is not None else np.zeros(0)
-    targets = [t for t in ("p", "n") if g is not None and t in g]
-    fig, axes = plt.subplots(max(1, len(targets)), max(1, len(q2)), figsize=(4.5 * max(1, len(q2)),
-                             3.2 * max(1, len(targets))), squeeze=False)  # fmt: skip
-    if not len(q2):
+    sets = [t for t in g if isinstance(g[t], h5py.Group)] if g is not None else []
+    n_q2 = max([len(g[f"{t}/q2"]) for t in sets], default=0)
+    fig, axes = plt.subplots(max(1, len(sets)), max(1, n_q2), figsize=(4.5 * max(1, n_q2), 3.2 * max(1, len(sets))),
+                             squeeze=False)  # fmt: skip
+    if not n_q2:
         axes[0, 0].text(0.5, 0.5, "no band scale inside the cuts", ha="center", transform=axes[0, 0].transAxes)
-    for it, t in enumerate(targets):
-        env, qs = g[f"{t}/sigma_r"][...], g[f"{t}/quantiles"][...]
+    for it, t in enumerate(sets):
+        d = g[t]
+        env, qs, q2 = d["sigma_r"][...], d["quantiles"][...], d["q2"][...]
+        label = f"{t} ({d.attrs['target']}, {d.attrs['lepton']} P = {float(d.attrs['polarisation']):g})"
         for iq in range(len(q2)):
-            ax, x, ref = axes[it, iq], g["x"][iq], env[0, iq]
+            ax, x, ref = axes[it, iq], d["x"][iq], env[0, iq]
             ax.fill_between(x, qs[iq, 0] / ref - 1, qs[iq, 4] / ref - 1, color="C0", alpha=0.2, label="stat 95%")
             ax.fill_between(x, qs[iq, 1] / ref - 1, qs[iq, 3] / ref - 1, color="C0", alpha=0.45, label="stat 68%")
             ax.fill_between(x, env[:, iq].min(axis=0) / ref - 1, env[:, iq].max(axis=0) / ref - 1, facecolor="none",
@@ -101,7 +105,7 @@ def _scales_figure(f, plt, path):
             ax.axhline(0, color="k", lw=0.5)
             ax.set_xscale("log")
             ax.set_xlabel("x")
-            ax.set_title(f"{t}: sigma_r / central - 1, Q2 = {q2[iq]:g} GeV2", fontsize=9)
+            ax.set_title(f"{label}: sigma_r / central - 1, Q2 = {q2[iq]:g} GeV2", fontsize=8)
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout()
     return save_figure(fig, path)

@@ -85,11 +85,9 @@ def scales_section(paths):
         if "scales" not in f:
             return ""
         g = f["scales"]
-        for t in ("p", "n"):
-            if t not in g:
-                continue
+        for t in (t for t in g if isinstance(g[t], h5py.Group)):
             env, qs = g[f"{t}/sigma_r"][...], g[f"{t}/quantiles"][...]
-            for iq, q2 in enumerate(g["q2"][...]):
+            for iq, q2 in enumerate(g[f"{t}/q2"][...]):
                 ref = env[0, iq]
                 scale = np.max(np.abs(env[:, iq] / ref - 1))
                 stat = np.nanmax((qs[iq, 3] - qs[iq, 1]) / (2 * ref))
@@ -97,17 +95,17 @@ def scales_section(paths):
     note = ("<p>mu_R = xi_R Q, mu_F = xi_F Q, (xi_R, xi_F) in {1/2, 1, 2}^2 without the opposite corners, both "
             "floored at Q0; the central fit's parameters held fixed (not refitted).</p>")  # fmt: skip
     page = ("<h2>Theory uncertainty: scale variation of sigma_r</h2>" + note + _img(paths.plot("scales"))
-            + _table(["target", "Q2 GeV2", "max |scale envelope|", "max stat 68% half-width"], rows))  # fmt: skip
+            + _table(["data set", "Q2 GeV2", "max |scale envelope|", "max stat 68% half-width"], rows))  # fmt: skip
     if paths.scale_refits.is_file():  # on demand: snakemake scale_refits / python -m theory scale-refits
         r = json.loads(paths.scale_refits.read_text())
         shifts = r.get("shift_in_std")
         table = [(f"{xr:g}, {xf:g}", st, *("-" if s is None else f"{s:+.2f}" for s in (shifts[i] if shifts else [])))
                  for i, ((xr, xf), st) in enumerate(zip(r["points"], r["status"], strict=True))]  # fmt: skip
         env = [(t, f"{q2:g}", f"{100 * e:.2f}%") for t, values in r["envelope"].items()
-               for q2, e in zip(r["q2"], values, strict=True)]  # fmt: skip
+               for q2, e in zip(r["q2"][t], values, strict=True)]  # fmt: skip
         page += ("<h3>The central fit refitted at each scale point</h3><p>parameter shifts in bootstrap standard "
                  "deviations against xi = (1, 1)</p>" + _table(["xi_R, xi_F", "status", *r["names"]], table)
-                 + _table(["target", "Q2 GeV2", "max |refitted envelope|"], env))  # fmt: skip
+                 + _table(["data set", "Q2 GeV2", "max |refitted envelope|"], env))  # fmt: skip
     return page
 
 

@@ -22,8 +22,6 @@ import time
 
 import numpy as np
 
-from theory.qcd.flavours import TARGETS
-
 SIZES = (10_000, 100_000, 1_000_000, 10_000_000)
 EXACT_MAX = 100_000
 """Largest size with an exact-likelihood row (its kernel: 200,000 events take 3.2 GB to build)."""
@@ -33,14 +31,14 @@ def _spread(times):
     return {"min": float(np.min(times)), "median": float(np.median(times)), "max": float(np.max(times))}
 
 
-def _samples(n, seed):
+def _samples(run, n, seed):
     from theory.inference.events import EventSample
     from theory.pipeline.bench import sample_events
 
     out = {}
-    for i, t in enumerate(TARGETS):
-        x, q2, _ = sample_events(n, seed=seed + i)
-        out[t] = EventSample(t, x, q2, lumi_nb=n / 300.0)
+    for i, st in enumerate(run.sets):
+        x, q2, _ = sample_events(n, seed=seed + i, cuts=st.cuts, sqrt_s=st.sqrt_s)
+        out[st.name] = EventSample(st.target, x, q2, lumi_nb=n / 300.0)
     return out
 
 
@@ -56,9 +54,9 @@ def _engine(run, backend, samples, replicas, seed=1):
     seconds = time.perf_counter() - t0
     weights = row_weights(run, samples, replicas, seed, moments)
     cm = moments.moments("coarse")
-    centres = [[1.0, 1.0]] * len(replicas)
-    inputs = replica_inputs(backend.kernel, run.coarse_kernel, backend.problem.target_log_lumi,
-                            [weights[b] for b in replicas], list(cm), centres, [0.02, 0.02])  # fmt: skip
+    centres = [[1.0] * len(run.sets)] * len(replicas)
+    inputs = replica_inputs(backend.kernel, run.coarse_kernel, backend.problem.set_log_lumi,
+                            [weights[b] for b in replicas], list(cm), centres, run.lumi_deltas())  # fmt: skip
     engine = LockstepEngine(backend.kernel, run.coarse_kernel, run.param, run.contour.N, numba.get_num_threads())
     return (engine, *inputs, seconds)
 
@@ -92,7 +90,7 @@ def run(sizes=SIZES, replicas=32, repeats=5, log=print):
            "rows": []}  # fmt: skip
     for n in sizes:
         t0 = time.perf_counter()
-        samples = _samples(n, seed=int(n) % 1000 + 1)
+        samples = _samples(run_, n, seed=int(n) % 1000 + 1)
         points_s = time.perf_counter() - t0
         for likelihood in ("exact", "interpolated"):
             if likelihood == "exact" and n > EXACT_MAX:
@@ -112,7 +110,7 @@ def run(sizes=SIZES, replicas=32, repeats=5, log=print):
             engine, losses, rows, cw, pass_s = _engine(runs[likelihood], backend, samples, list(range(1, replicas + 1)))
             row = {"events_per_target": n, "likelihood": likelihood, "rows": problem.n_events, "rank": kernel.rank,
                    "points_s": points_s, "kernel_build_s": build,
-                   "data_pass_ns_per_event_replica": 1e9 * pass_s / (len(TARGETS) * n * replicas),
+                   "data_pass_ns_per_event_replica": 1e9 * pass_s / (len(run_.sets) * n * replicas),
                    "full_s_batched": _time(engine, losses, rows, cw, thetas, True, repeats),
                    "value_s_batched": _time(engine, losses, rows, cw, thetas, False, repeats),
                    "full_s_single": _time(engine, losses[:1], rows[:1], cw[:1], thetas[:1], True, repeats)}  # fmt: skip

@@ -33,10 +33,11 @@ def warm_up(run, log=print):
         seconds[name] = time.perf_counter() - t0
         log(f"warmup: {name} in {seconds[name]:.2f} s")
 
-    xq, qq, _ = run.quadrature
+    xq, qq, _ = run.sets[0].quadrature
     take = np.linspace(0, len(xq) - 1, 16).astype(int)
     samples = _samples(run, xq[take], qq[take])
-    step("event density (numba-cpu)", lambda: cross_sections(run, xq[take], qq[take], 0, run.truth, run.tables))
+    step("event density (numba-cpu)",
+         lambda: cross_sections(run, xq[take], qq[take], run.names[0], run.truth, run.tables))  # fmt: skip
     problem = run.problem(samples)
     thetas = np.repeat(run.start()[None], 9, axis=0)
     backend = BACKENDS[run.fit.backend]
@@ -62,9 +63,8 @@ def warm_up(run, log=print):
 
 def _samples(run, x, Q2):
     from theory.inference.events import EventSample
-    from theory.qcd.flavours import TARGETS
 
-    return {t: EventSample(t, x, Q2, lumi_nb=1.0) for t in TARGETS}
+    return {st.name: EventSample(st.target, x, Q2, lumi_nb=1.0) for st in run.sets}
 
 
 def cache_dir():

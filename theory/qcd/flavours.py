@@ -162,7 +162,10 @@ REDUCED = ("A", "Sigma", "g")
 
 
 def reduced_table(target):
-    """The REDUCED components of a target as combinations of the proton's flavour slots."""
+    """The REDUCED components of a target (p, n, or d per nucleon) as combinations of the proton's
+    flavour slots."""
+    if target in COMPOSITES:
+        return _mixture(reduced_table, REDUCED, target)
     e2 = quark_charges2(target)
     return {
         "A": Combination(tuple((float(e2[k]), 1 + k) for k in range(N_QUARKS))),
@@ -179,9 +182,7 @@ quark sums of q+ and q-, and the gluon; any neutral-current coupling is a per-ev
 def reduced_nc_table(target):
     """The REDUCED_NC components of a target (p, n, or d per nucleon) over the proton's slots."""
     if target in COMPOSITES:
-        rows = [sum(w * reduced_nc_table(t)[k].row() for t, w in COMPOSITES[target]) for k in REDUCED_NC]
-        return {k: Combination(tuple((float(r[s]), s) for s in range(N_SLOTS) if r[s] != 0.0)) for k, r in
-                zip(REDUCED_NC, rows, strict=True)}  # fmt: skip
+        return _mixture(reduced_nc_table, REDUCED_NC, target)
     swap = ISOSPIN if target == "n" else np.arange(N_SLOTS)
     up = [q for i, q in enumerate(QUARKS) if i % 2 == 1]
     down = [q for i, q in enumerate(QUARKS) if i % 2 == 0]
@@ -194,11 +195,28 @@ def reduced_nc_table(target):
     }
 
 
+def _mixture(table, components, target):
+    """A composite target's components: its nucleons' rows mixed (``COMPOSITES``), slot order."""
+    rows = [sum(w * table(t)[k].row() for t, w in COMPOSITES[target]) for k in components]
+    return {k: Combination(tuple((float(r[s]), s) for s in range(N_SLOTS) if r[s] != 0.0)) for k, r in
+            zip(components, rows, strict=True)}  # fmt: skip
+
+
 REDUCED_NC_WEIGHTS = np.ascontiguousarray([[reduced_nc_table(t)[k].row() for k in REDUCED_NC] for t in ALL_TARGETS])
 """float64[target (p, n, d), component, slot]: the REDUCED_NC components as rows over the 13 slots."""
 
 REDUCED_WEIGHTS = np.ascontiguousarray([[reduced_table(t)[k].row() for k in REDUCED] for t in TARGETS])
-"""float64[target, component, slot]: the REDUCED components as rows over the 13 slots."""
+"""float64[target (p, n), component, slot]: the REDUCED components as rows over the 13 slots."""
+
+
+def component_weights(targets, five_component):
+    """float64[data set, component, slot]: the kernel's input components of data sets on ``targets``
+    (each p, n or d), REDUCED_NC (``five_component``: gamma/Z, or scales away from Q) or REDUCED."""
+    names, table = (REDUCED_NC, reduced_nc_table) if five_component else (REDUCED, reduced_table)
+    for t in targets:
+        if t not in ALL_TARGETS:
+            raise ValueError(f"target {t!r} is not one of {', '.join(ALL_TARGETS)}")
+    return np.ascontiguousarray([[table(t)[k].row() for k in names] for t in targets], dtype=float)
 
 
 @njit(cache=True)

@@ -16,7 +16,7 @@ rule bench:
         mem_mb=4000,  # the numpy-vectorized chunks and a 10K-event kernel
         runtime=30,
     params:
-        events=sum(SETTINGS.events.counts.values()),
+        events=SETTINGS.expected_events,
     shell:
         "NUMBA_NUM_THREADS={threads} python -m theory bench --events {params.events}"
         " --json {output.json} > /dev/null 2> {log}"

@@ -41,6 +41,7 @@ wildcard_constraints:
     order=one_of(ORDERS),
     scheme=one_of(SCHEMES),
     target=one_of(TARGETS),
+    dataset=one_of(SETTINGS.names),
     chunk=r"\d+",
     cluster=one_of(CLUSTERS),
 
@@ -63,12 +64,11 @@ def fit_chunks():
 
 
 def event_inputs(wildcards):
-    """The resolved config, the Numba warm-up and the two event samples (generated unless files are
-    configured)."""
-    files = SETTINGS.events.files
+    """The resolved config, the Numba warm-up and every data set's events (generated unless a file
+    is configured)."""
     inputs = {"config": PATHS.config, "warmup": PATHS.warmup}
-    for target in TARGETS:
-        inputs[target] = files.get(target) or PATHS.events(target)
+    for ds in SETTINGS.datasets:
+        inputs[f"events_{ds.name}"] = ds.file or PATHS.events(ds.name)
     return inputs
 
 

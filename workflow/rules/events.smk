@@ -21,16 +21,16 @@ rule resolve_config:
 
 
 rule generate_events:
-    """Exact sampling of one target's events from the truth. Wildcards: target (TARGETS)."""
+    """Exact sampling of one data set's events from the truth. Wildcards: dataset (the run's names)."""
     input:
         config=PATHS.config,
         warmup=PATHS.warmup,
     output:
-        events=PATHS.events("{target}"),
+        events=PATHS.events("{dataset}"),
     log:
-        PATHS.log("generate_events_{target}"),
+        PATHS.log("generate_events_{dataset}"),
     benchmark:
-        PATHS.benchmark("generate_events_{target}")
+        PATHS.benchmark("generate_events_{dataset}")
     conda:
         "../../envs/theory.yaml"
     threads: 1
@@ -40,5 +40,5 @@ rule generate_events:
     params:
         root=results_root,
     shell:
-        "python -m theory generate --config {input.config} --target {wildcards.target}"
+        "python -m theory generate --config {input.config} --dataset {wildcards.dataset}"
         " --results {params.root} > {log} 2>&1"

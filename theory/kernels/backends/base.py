@@ -7,7 +7,7 @@ class Backend:
     """Evaluate d2sigma and the loss with its gradient for one or many parameter sets.
 
     Subclasses implement ``_evaluate(comps, weights, want_grad) -> (ds[B, n_events], nu[B, 2], G)``
-    with nu the expected counts (normalisation nodes) and G[B, 2, 3, n_nodes] = sum_rows u_row K_row
+    with nu the expected counts (normalisation nodes) and G[B, T, K, n_nodes] = sum_rows u_row K_row
     (complex) per target, None unless ``want_grad``. u of an event needs only that event's dsigma,
     so a backend can fuse the forward and the reverse pass.
     """
@@ -59,7 +59,7 @@ class Backend:
         pb = self.problem
         comps, jac = pb.components(np.asarray(theta, dtype=float)[None], with_jacobian=jacobian, parallel=False)
         if jacobian:
-            comps = np.concatenate([comps, np.moveaxis(jac[0], -1, 0)])  # [1 + P, 2, n_nodes, 3]
+            comps = np.concatenate([comps, np.moveaxis(jac[0], -1, 0)])  # [1 + P, T, n_nodes, K]
         ds, nu, _ = self._evaluate(np.ascontiguousarray(comps), None, False)
         self.evaluations += 1
         if not jacobian:

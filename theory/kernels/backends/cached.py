@@ -32,7 +32,6 @@ from theory.kernels.backends.base import Backend
 from theory.kernels.backends.problem import event_u_scalar
 from theory.kernels.nc_response import build_nc_kernel
 from theory.kernels.response import build_kernel
-from theory.qcd.flavours import TARGETS
 
 
 def kernel_for(problem, rows=None):
@@ -69,17 +68,17 @@ class CachedKernel:
         self.M = Kr.shape[1]
         self.n_nodes = K.shape[2]
         tg = problem.target
-        self.order = [np.flatnonzero(tg[:n_ev] == t) for t in range(len(TARGETS))]
+        self.order = [np.flatnonzero(tg[:n_ev] == t) for t in range(problem.n_sets)]
         self.blocks = [np.ascontiguousarray(Kr[idx], dtype=dtype) for idx in self.order]
         nodes = np.arange(n_ev, problem.n_rows)
         self.norm = [
             (problem.node_weight[nodes] * (tg[nodes] == t)) @ Kr[n_ev:] if len(nodes) else np.zeros(self.M)
-            for t in range(len(TARGETS))
+            for t in range(problem.n_sets)
         ]
         self.n_events = n_ev
 
     def factors(self):
-        """[(A_t, W_t) for t in p, n]: the machine-precision low-rank factors (computed once)."""
+        """[(A_t, W_t) for each data set t]: the machine-precision low-rank factors (computed once)."""
         if getattr(self, "_factors", None) is None:
             self._factors = [low_rank(b, self.tol) for b in self.blocks]
         return self._factors
@@ -132,10 +131,10 @@ def event_u_gather(d, weights, order, U):
 
 
 def parameter_vectors(comps):
-    """q[B, 2, M] = (Im c, Re c) for both targets from comps[B, 2, nodes, K] (k-major like K)."""
-    c = np.moveaxis(comps, 3, 2)  # [B, 2, K, nodes]
-    B = c.shape[0]
-    return np.concatenate([c.imag.reshape(B, 2, -1), c.real.reshape(B, 2, -1)], axis=2)
+    """q[B, T, M] = (Im c, Re c) for every data set from comps[B, T, nodes, K] (k-major like K)."""
+    c = np.moveaxis(comps, 3, 2)  # [B, T, K, nodes]
+    B, T = c.shape[:2]
+    return np.concatenate([c.imag.reshape(B, T, -1), c.real.reshape(B, T, -1)], axis=2)
 
 
 def complex_gradient(Gr, n_nodes):
@@ -177,11 +176,11 @@ class CachedCPU(Backend):
 
     def _evaluate(self, comps, weights, want_grad):
         kern = self.kernel
-        q = parameter_vectors(comps)  # [B, 2, M]
-        B = q.shape[0]
+        q = parameter_vectors(comps)  # [B, T, M]
+        B, T = q.shape[:2]
         ds = np.empty((B, kern.n_events))
-        nu = np.empty((B, 2))
-        G = np.empty((B, 2, kern.n_components, kern.n_nodes), dtype=np.complex128) if want_grad else None
+        nu = np.empty((B, T))
+        G = np.empty((B, T, kern.n_components, kern.n_nodes), dtype=np.complex128) if want_grad else None
         for t, (A, W) in enumerate(kern.factors()):
             qt = np.ascontiguousarray(q[:, t])  # [B, M]
             d = (qt @ W.T) @ A.T  # [B, n_t]

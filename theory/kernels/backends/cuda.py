@@ -32,7 +32,6 @@ from theory.kernels.backends.problem import event_u
 from theory.kernels.channels import channel_tables, event_monomials, has_channel_form, rows_by_target_region
 from theory.kernels.response import event_response as _event_response
 from theory.kernels.response import last_segment
-from theory.qcd.flavours import TARGETS
 
 
 def simulated(fn, *helpers):
@@ -295,8 +294,8 @@ class NumbaCUDA(Backend):
         G = None
         if want_grad:
             u = pb.u_vectors_block(ds, weights, slice(0, pb.n_rows))
-            d_re = cuda.to_device(np.zeros((B, 2, 3, pb.n_nodes)))
-            d_im = cuda.to_device(np.zeros((B, 2, 3, pb.n_nodes)))
+            d_re = cuda.to_device(np.zeros((B, pb.n_sets, 3, pb.n_nodes)))
+            d_im = cuda.to_device(np.zeros((B, pb.n_sets, 3, pb.n_nodes)))
             self._launch(direct_grad_kernel, cuda.to_device(np.ascontiguousarray(u)), d_re, d_im)
             G = d_re.copy_to_host() + 1j * d_im.copy_to_host()
         return ds[:, : pb.n_events], pb.expected_counts(ds), G
@@ -304,7 +303,7 @@ class NumbaCUDA(Backend):
     def _evaluate_channels(self, comps, weights, want_grad):
         pb = self.problem
         B = comps.shape[0]
-        Cs = np.empty((2, B, 2) + self.C.shape[:3] + (pb.n_nodes,))
+        Cs = np.empty((2, B, pb.n_sets) + self.C.shape[:3] + (pb.n_nodes,))
         contract_channels(self.C, np.ascontiguousarray(comps), Cs[0], Cs[1])
         d_ds = cuda.device_array((B, pb.n_rows))
         channel_ds_kernel[pb.n_rows, self._block](self._p, self._Nn, cuda.to_device(Cs), self._codes, self._rowf, d_ds)
@@ -341,9 +340,10 @@ class CachedCUDA(Backend):
         q = parameter_vectors(comps)
         B = q.shape[0]
         ds = np.empty((B, kern.n_events))
-        nu = np.empty((B, 2))
-        G = np.empty((B, 2, kern.n_components, kern.n_nodes), dtype=np.complex128) if want_grad else None
-        for t in range(len(TARGETS)):
+        T = len(kern.blocks)
+        nu = np.empty((B, T))
+        G = np.empty((B, T, kern.n_components, kern.n_nodes), dtype=np.complex128) if want_grad else None
+        for t in range(T):
             n_t = kern.blocks[t].shape[0]
             qt = np.ascontiguousarray(q[:, t].T)
             nu[:, t] = kern.norm[t] @ qt

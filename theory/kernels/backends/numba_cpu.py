@@ -71,7 +71,7 @@ def _row_u(d, w, i, n_events, node_weight):
 def contract_channels(C, comps, out_re, out_im):
     """Cs[b, t, r, c, m, j] = sum_k C[r, c, m, k, j] comps[b, t, j, k], split into real/imaginary."""
     for b in range(comps.shape[0]):
-        for t in range(2):
+        for t in range(comps.shape[1]):
             for r in range(C.shape[0]):
                 for c in range(C.shape[1]):
                     for m in range(C.shape[2]):
@@ -207,7 +207,7 @@ class NumbaCPU(Backend):
         pb = self.problem
         B = comps.shape[0]
         ds = np.empty((B, pb.n_rows))
-        G = np.empty((B, 2, 3, pb.n_nodes), dtype=np.complex128) if want_grad else None
+        G = np.empty((B, pb.n_sets, 3, pb.n_nodes), dtype=np.complex128) if want_grad else None
         w = weights if weights is not None else np.zeros((B, pb.n_events))
         step = GRAD_SETS_PER_PASS if want_grad else B
         for lo in range(0, B, step):
@@ -221,7 +221,7 @@ class NumbaCPU(Backend):
         pb = self.problem
         B = comps.shape[0]
         R, n = self.C.shape[0], pb.n_nodes
-        Cs_re = np.empty((B, 2, R, N_CHANNELS, N_MONOMIALS, n))
+        Cs_re = np.empty((B, pb.n_sets, R, N_CHANNELS, N_MONOMIALS, n))
         Cs_im = np.empty_like(Cs_re)
         contract_channels(self.C, comps, Cs_re, Cs_im)
         n_chunks = min(pb.n_rows, 4 * numba.get_num_threads())
@@ -239,7 +239,7 @@ class NumbaCPU(Backend):
         B = comps.shape[0]
         n_chunks = min(pb.n_rows, 4 * numba.get_num_threads())
         ds = np.empty((B, pb.n_rows))
-        G = np.zeros((n_chunks if want_grad else 1, B, 2, pb.n_components, pb.n_nodes), dtype=np.complex128)
+        G = np.zeros((n_chunks if want_grad else 1, B, pb.n_sets, pb.n_components, pb.n_nodes), dtype=np.complex128)
         w = weights if weights is not None else np.zeros((B, pb.n_events))
         comps, w = np.ascontiguousarray(comps), np.ascontiguousarray(w)
         if pb.five_component:

@@ -15,7 +15,6 @@ from theory.kernels.channels import channel_tables, has_channel_form, monomials,
 from theory.kernels.nc_response import nc_kernel_row
 from theory.kernels.vmath import cexp
 from theory.qcd.evolution import solutions as sol
-from theory.qcd.flavours import TARGETS
 
 
 def _mat_exp(M):
@@ -120,7 +119,7 @@ class NumpyLoop(Backend):
         pb, tab, ev = self.problem, self.problem.tables, self.problem.ev
         B = comps.shape[0]
         ds = np.empty((B, pb.n_rows))
-        G = np.zeros((B, 2, pb.n_components, pb.n_nodes), dtype=np.complex128) if want_grad else None
+        G = np.zeros((B, pb.n_sets, pb.n_components, pb.n_nodes), dtype=np.complex128) if want_grad else None
         if pb.five_component:
             nct, tab_arrays, ev_arrays = pb.nc_tables, tab.arrays(), ev.arrays()
         for i in range(pb.n_rows):
@@ -194,7 +193,7 @@ class NumpyVectorized(Backend):
         pb, tab, ev = self.problem, self.problem.tables, self.problem.ev
         B = comps.shape[0]
         ds = np.empty((B, pb.n_rows))
-        G = np.zeros((B, 2, 3, pb.n_nodes), dtype=np.complex128) if want_grad else None
+        G = np.zeros((B, pb.n_sets, 3, pb.n_nodes), dtype=np.complex128) if want_grad else None
         for start in range(0, pb.n_rows, self.chunk):
             sl = slice(start, min(start + self.chunk, pb.n_rows))
             R = response(tab, ev.region[sl], ev.a[sl], ev.lnrho[sl], ev.y[sl])  # [n, nodes, 3]
@@ -203,7 +202,7 @@ class NumpyVectorized(Backend):
             ds[:, sl] = np.imag(np.einsum("ijk,bijk->bi", K, comps[:, t]))
             if want_grad:
                 u = pb.u_vectors_block(ds[:, sl], weights, sl)
-                for code in range(len(TARGETS)):
+                for code in range(pb.n_sets):
                     mask = t == code
                     if mask.any():
                         G[:, code] += np.einsum("bi,ijk->bkj", u[:, mask], K[mask])

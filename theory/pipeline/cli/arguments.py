@@ -8,7 +8,7 @@ from theory.dis.electroweak import LEPTONS, PROCESSES
 from theory.pipeline.paths import DEFAULT_ROOT
 from theory.pipeline.plan import CLUSTERS
 from theory.qcd.evolution import MODES, ORDERS
-from theory.qcd.flavours import ALL_TARGETS, TARGETS
+from theory.qcd.flavours import ALL_TARGETS
 from theory.qcd.scheme import SCHEMES
 
 PDFS = ("lha",)
@@ -138,7 +138,7 @@ def stage_options(sub):
 
 def generate_options(sub):
     stage_options(sub)
-    sub.add_argument("--target", choices=TARGETS + ("both",), default="both", help="which sample (default both)")
+    sub.add_argument("--dataset", default="all", help="which data set's sample (a name of the config's; default all)")
 
 
 def fit_options(sub):

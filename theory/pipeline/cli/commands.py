@@ -220,7 +220,7 @@ def plan(args):
         settings = RunSettings.from_config(cfg.load(args.config))
     except ConfigError as err:
         raise UsageError(str(err)) from None
-    n_events = sum(settings.events.counts.values())
+    n_events = settings.expected_events
     times = {}
     if args.bench:
         try:
@@ -265,9 +265,8 @@ def stage(args):
 
 def _samples(run, paths):
     from theory.inference.events import run_samples
-    from theory.qcd.flavours import TARGETS
 
-    return run_samples(run, {t: paths.events(t) for t in TARGETS})
+    return run_samples(run, {t: paths.events(t) for t in run.names})
 
 
 def warmup(args):
@@ -283,16 +282,21 @@ def warmup(args):
 def generate(args):
     from theory.inference.events import generate as draw
     from theory.inference.events import save_events
-    from theory.qcd.flavours import TARGETS
+    from theory.inference.run import ConfigError
 
     run, paths = stage(args)
-    for t in TARGETS if args.target == "both" else (args.target,):
-        ev = run.settings.events
-        sample = draw(run, ev.counts[t], t, run.truth, run.seed, ev.lumi_uncertainty[t], log=log)
-        save_events(paths.events(t), sample, run, run.truth)
-        log(f"generate: {len(sample)} {t} events ({ev.counts[t]:g} expected), "
-            f"sigma = {sample.meta['sigma_nb']:.6g} nb, measured lumi = {sample.lumi_nb:.6g} nb^-1 "
-            f"(+-{100 * ev.lumi_uncertainty[t]:g}%)")  # fmt: skip
+    if args.dataset != "all" and args.dataset not in run.names:
+        raise ConfigError(f"--dataset {args.dataset}: not a data set of this config ({', '.join(run.names)}, all)")
+    for t in run.names if args.dataset == "all" else (args.dataset,):
+        ds = run.set(t).settings
+        if ds.file:
+            log(f"generate: data set {t} is read from {ds.file}; nothing to generate")
+            continue
+        sample = draw(run, ds.expected, t, run.truth, run.seed, ds.lumi_uncertainty, log=log)
+        save_events(paths.events(t), sample, run, run.truth, t)
+        log(f"generate: {len(sample)} {t} events ({ds.target}, {ds.lepton} P = {ds.polarisation:g}, "
+            f"sqrt(s) = {ds.sqrt_s:.6g} GeV; {ds.expected:g} expected), sigma = {sample.meta['sigma_nb']:.6g} nb, "
+            f"measured lumi = {sample.lumi_nb:.6g} nb^-1 (+-{100 * ds.lumi_uncertainty:g}%)")  # fmt: skip
     return 0
 
 
