@@ -116,7 +116,7 @@ def test_gamma_z_backends_agree_with_the_reference(mode, process, xi):
         loss, grad = make_backend(name, pb).loss_and_grad(thetas, w)
         assert np.allclose(loss, ref_loss, rtol=1e-12, atol=0), name
         assert np.allclose(grad, ref_grad, rtol=1e-9, atol=1e-9 * np.abs(ref_grad).max()), name
-    for name in ("numpy-vectorized", "numba-cuda"):
+    for name in ("numpy-vectorized",):
         with pytest.raises(ValueError, match="photon exchange at mu_R = mu_F = Q only") as err:
             make_backend(name, pb)
         assert "\n" not in str(err.value)
@@ -211,10 +211,11 @@ def test_cached_cuda_carries_the_five_components_in_the_simulator():
         th = param.truth * np.array([[1.0] * 9, [1.01] * 9])
         W = np.random.default_rng(1).poisson(1.0, (2, 5)).astype(float)
         ref = make_backend("numpy-loop", pb).loss_and_grad(th, W)
-        got = make_backend("cached-cuda", pb).loss_and_grad(th, W)
-        worst = max(float(np.max(np.abs(g / e - 1))) for g, e in zip(got, ref))
-        print(worst)
-        assert worst < 1e-10, worst
+        for name in ("cached-cuda", "numba-cuda"):
+            got = make_backend(name, pb).loss_and_grad(th, W)
+            worst = max(float(np.max(np.abs(g / e - 1))) for g, e in zip(got, ref))
+            print(name, worst)
+            assert worst < 1e-10, (name, worst)
     """
     env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1"}
     proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=900,

@@ -172,7 +172,8 @@ NCEventArrays = NamedTuple(
 @njit(cache=True)
 def nc_event_response(j, r, a, lnrho, y, bu, bd, du, dd, a_r, log_f, nq, order, mode, a0, nf, gam, pw, XY, coef, F5,
                       gm, c3):  # fmt: skip
-    """R_k(N_j), k = U+, D+, g, U-, D-, of one event: 5 complex. Region r and a = a_s of the
+    """R_k(N_j), k = U+, D+, g, U-, D-, of one event: a tuple of 5 complex (no allocation: the CUDA
+    kernels call it as a device function, ``theory.kernels.backends.cuda``). Region r and a = a_s of the
     evolution's end (mu_F^2), y, the coupling weights, a_r = a_s(mu_R^2), log_f = ln(mu_F^2/Q^2) and
     nq = nf(Q^2) (the coefficient functions' flavours, ``theory.qcd.scales``): a heavy quark active
     at mu_F but not at Q starts at the last segment's threshold, so leaving it out of the sums is
@@ -202,10 +203,13 @@ def nc_event_response(j, r, a, lnrho, y, bu, bd, du, dd, a_r, log_f, nq, order, 
     m3 = hUm * Em
     m4 = hDm * Em
     Fr = F5[r, j]
-    out = np.empty(N_NC, dtype=np.complex128)
-    for k in range(N_NC):
-        out[k] = m0 * Fr[0, k] + m1 * Fr[1, k] + m2 * Fr[2, k] + m3 * Fr[3, k] + m4 * Fr[4, k]
-    return out
+    return (
+        m0 * Fr[0, 0] + m1 * Fr[1, 0] + m2 * Fr[2, 0] + m3 * Fr[3, 0] + m4 * Fr[4, 0],
+        m0 * Fr[0, 1] + m1 * Fr[1, 1] + m2 * Fr[2, 1] + m3 * Fr[3, 1] + m4 * Fr[4, 1],
+        m0 * Fr[0, 2] + m1 * Fr[1, 2] + m2 * Fr[2, 2] + m3 * Fr[3, 2] + m4 * Fr[4, 2],
+        m0 * Fr[0, 3] + m1 * Fr[1, 3] + m2 * Fr[2, 3] + m3 * Fr[3, 3] + m4 * Fr[4, 3],
+        m0 * Fr[0, 4] + m1 * Fr[1, 4] + m2 * Fr[2, 4] + m3 * Fr[3, 4] + m4 * Fr[4, 4],
+    )
 
 
 @njit(cache=True)
@@ -216,9 +220,10 @@ def nc_kernel_entries(i, j, tab, F5, gm, c3, ev):
                           ev.dd[i], ev.a_r[i], ev.log_f[i], ev.nq[i], tab.order, tab.mode, tab.a0, tab.nf, tab.gam,
                           tab.pw, tab.XY, tab.coef, F5, gm, c3)  # fmt: skip
     kf = ev.factor[i] * tab.w[j] * np.exp(-tab.N[j] * ev.logx[i])
+    out = np.empty(N_NC, dtype=np.complex128)
     for k in range(N_NC):
-        R[k] *= kf
-    return R
+        out[k] = R[k] * kf
+    return out
 
 
 @njit(cache=True)

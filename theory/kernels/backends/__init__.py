@@ -48,7 +48,7 @@ BACKENDS = {
         BackendSpec("numpy-loop", "numpy_backends", "NumpyLoop", threaded=False, concurrent=True, gamma_z=True),
         BackendSpec("numpy-vectorized", "numpy_backends", "NumpyVectorized", threaded=False, concurrent=True),
         BackendSpec("numba-cpu", "numba_cpu", "NumbaCPU", gamma_z=True),
-        BackendSpec("numba-cuda", "cuda", "NumbaCUDA", gpu=True),
+        BackendSpec("numba-cuda", "cuda", "NumbaCUDA", gpu=True, gamma_z=True),
         BackendSpec("cached-cpu", "cached", "CachedCPU", cached=True, concurrent=True, gamma_z=True),
         BackendSpec("cached-cuda", "cuda", "CachedCUDA", cached=True, gpu=True, gamma_z=True),
     )

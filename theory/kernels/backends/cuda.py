@@ -30,6 +30,7 @@ from theory.kernels.backends.cached import CachedKernel, complex_gradient, param
 from theory.kernels.backends.numba_cpu import contract_channels
 from theory.kernels.backends.problem import event_u
 from theory.kernels.channels import channel_tables, event_monomials, has_channel_form, rows_by_target_region
+from theory.kernels.nc_response import nc_event_response
 from theory.kernels.response import event_response as _event_response
 from theory.kernels.response import last_segment
 
@@ -57,6 +58,21 @@ def _entries(i, j, N, w, region, a, lnrho, y, factor, logx, order, mode, a0, nf,
 
 
 kernel_entries = _entries if config.ENABLE_CUDASIM else cuda.jit(device=True)(_entries)
+
+nc_response = simulated(nc_event_response, last_segment) if config.ENABLE_CUDASIM else nc_event_response
+
+
+def _nc_entries(i, j, N, w, region, a, lnrho, y, factor, logx, bu, bd, du, dd, a_r, log_f, nq, order, mode, a0, nf,
+                gam, pw, XY, coef, F5, gm, c3):  # fmt: skip
+    """``theory.kernels.nc_response.nc_kernel_entries`` for the device: the five gamma/Z kernel
+    entries K[i, :, j] of event i at node j as a tuple (written out for the simulator, as ``_entries``)."""
+    R = nc_response(j, region[i], a[i], lnrho[i], y[i], bu[i], bd[i], du[i], dd[i], a_r[i], log_f[i], nq[i], order,
+                    mode, a0, nf, gam, pw, XY, coef, F5, gm, c3)  # fmt: skip
+    kf = factor[i] * w[j] * cmath.exp(-N[j] * logx[i])
+    return kf * R[0], kf * R[1], kf * R[2], kf * R[3], kf * R[4]
+
+
+nc_kernel_entries = _nc_entries if config.ENABLE_CUDASIM else cuda.jit(device=True)(_nc_entries)
 
 THREADS = 128
 TILE = 16
@@ -221,6 +237,48 @@ def direct_grad_kernel(N, w, region, a, lnrho, y, factor, logx, target, order, m
 
 
 @cuda.jit
+def nc_ds_kernel(N, w, region, a, lnrho, y, factor, logx, bu, bd, du, dd, a_r, log_f, nq, target, order, mode, a0, nf,
+                 gam, pw, XY, coef, F5, gm, c3, comps, ds):  # fmt: skip
+    """gamma/Z (any solution): ds[b, i] += Im sum_k K_ijk c[b, t_i, j, k], k over the five
+    components (``theory.kernels.nc_response``), for the (event i, node j) of this thread."""
+    idx = cuda.grid(1)
+    n_nodes = N.shape[0]
+    if idx >= region.shape[0] * n_nodes:
+        return
+    i = idx // n_nodes
+    j = idx - i * n_nodes
+    K = nc_kernel_entries(i, j, N, w, region, a, lnrho, y, factor, logx, bu, bd, du, dd, a_r, log_f, nq, order, mode,
+                          a0, nf, gam, pw, XY, coef, F5, gm, c3)  # fmt: skip
+    t = target[i]
+    for b in range(comps.shape[0]):
+        val = (K[0] * comps[b, t, j, 0] + K[1] * comps[b, t, j, 1] + K[2] * comps[b, t, j, 2]
+               + K[3] * comps[b, t, j, 3] + K[4] * comps[b, t, j, 4]).imag  # fmt: skip
+        cuda.atomic.add(ds, (b, i), val)
+
+
+@cuda.jit
+def nc_grad_kernel(N, w, region, a, lnrho, y, factor, logx, bu, bd, du, dd, a_r, log_f, nq, target, order, mode, a0,
+                   nf, gam, pw, XY, coef, F5, gm, c3, u, G_re, G_im):  # fmt: skip
+    """gamma/Z: G[b, t_i, k, j] += u[b, i] K_ijk over the five components, real and imaginary parts."""
+    idx = cuda.grid(1)
+    n_nodes = N.shape[0]
+    if idx >= region.shape[0] * n_nodes:
+        return
+    i = idx // n_nodes
+    j = idx - i * n_nodes
+    K = nc_kernel_entries(i, j, N, w, region, a, lnrho, y, factor, logx, bu, bd, du, dd, a_r, log_f, nq, order, mode,
+                          a0, nf, gam, pw, XY, coef, F5, gm, c3)  # fmt: skip
+    t = target[i]
+    for b in range(u.shape[0]):
+        ub = u[b, i]
+        if ub != 0.0:
+            for k in range(5):
+                v = ub * K[k]
+                cuda.atomic.add(G_re, (b, t, k, j), v.real)
+                cuda.atomic.add(G_im, (b, t, k, j), v.imag)
+
+
+@cuda.jit
 def gemm(A, B, C, transpose_a):
     """C = A @ B (A [m, k]) or, with transpose_a, C = A^T @ B (A [k, m]); B [k, n]. 16 x 16 tiles
     in shared memory."""
@@ -259,7 +317,17 @@ class NumbaCUDA(Backend):
     def __init__(self, problem, kernel=None):
         super().__init__(problem)
         tab, ev = problem.tables, problem.ev
-        self.channels = has_channel_form(tab)
+        self.five = problem.five_component
+        self.channels = has_channel_form(tab) and not self.five
+        self._modes = (tab.order, tab.mode)
+        if self.five:  # gamma/Z or other scales: the per-(event, node) five-component kernels
+            nct = problem.nc_tables
+            host = (tab.N, tab.w, ev.region, ev.a, ev.lnrho, ev.y, ev.factor, ev.logx, ev.bu, ev.bd, ev.du, ev.dd,
+                    ev.a_r, ev.log_f, ev.nq, problem.target)  # fmt: skip
+            self._events = tuple(cuda.to_device(np.ascontiguousarray(v)) for v in host)
+            tables = (tab.a0, tab.nf, tab.gam, tab.pw, tab.XY, tab.coef, nct.F5, nct.gm, nct.c3)
+            self._tables = tuple(cuda.to_device(np.ascontiguousarray(v)) for v in tables)
+            return
         if self.channels:
             p, self.C = channel_tables(tab)
             self._block = _block_size(problem.n_nodes)
@@ -274,7 +342,6 @@ class NumbaCUDA(Backend):
         self._events = tuple(cuda.to_device(np.ascontiguousarray(v)) for v in host)
         self._tables = tuple(cuda.to_device(np.ascontiguousarray(v)) for v in
                              (tab.a0, tab.nf, tab.e2sum, tab.F, tab.gam, tab.pw, tab.XY, tab.coef))  # fmt: skip
-        self._modes = (tab.order, tab.mode)
 
     def _launch(self, kernel, *tail):
         pb = self.problem
@@ -289,14 +356,15 @@ class NumbaCUDA(Backend):
         B = comps.shape[0]
         d_comps = cuda.to_device(np.ascontiguousarray(comps))
         d_ds = cuda.to_device(np.zeros((B, pb.n_rows)))
-        self._launch(direct_ds_kernel, d_comps, d_ds)
+        self._launch(nc_ds_kernel if self.five else direct_ds_kernel, d_comps, d_ds)
         ds = d_ds.copy_to_host()
         G = None
         if want_grad:
             u = pb.u_vectors_block(ds, weights, slice(0, pb.n_rows))
-            d_re = cuda.to_device(np.zeros((B, pb.n_sets, 3, pb.n_nodes)))
-            d_im = cuda.to_device(np.zeros((B, pb.n_sets, 3, pb.n_nodes)))
-            self._launch(direct_grad_kernel, cuda.to_device(np.ascontiguousarray(u)), d_re, d_im)
+            d_re = cuda.to_device(np.zeros((B, pb.n_sets, pb.n_components, pb.n_nodes)))
+            d_im = cuda.to_device(np.zeros((B, pb.n_sets, pb.n_components, pb.n_nodes)))
+            self._launch(nc_grad_kernel if self.five else direct_grad_kernel, cuda.to_device(np.ascontiguousarray(u)),
+                         d_re, d_im)  # fmt: skip
             G = d_re.copy_to_host() + 1j * d_im.copy_to_host()
         return ds[:, : pb.n_events], pb.expected_counts(ds), G
 
@@ -386,6 +454,8 @@ def compile_ptx_all(cc=(8, 0)):
     f2 = types.float64[:, ::1]
     f4 = types.float64[:, :, :, ::1]
     head = (c1, c1, i1, f1, f1, f1, f1, f1, i1, types.int64, types.int64, f1, i1, f1, c4, c3, c3, c4, c2)
+    nc_head = (c1, c1, i1, f1, f1, f1, f1, f1, f1, f1, f1, f1, f1, f1, i1, i1, types.int64, types.int64, f1, i1, c3, c3,
+               c4, c2, c4, c2, c1)  # fmt: skip
     i2 = types.int64[:, ::1]
     f7 = types.float64[:, :, :, :, :, :, ::1]
     packed = (f4, f2, i2, f2)  # p, Nn, codes, rowf
@@ -394,6 +464,8 @@ def compile_ptx_all(cc=(8, 0)):
         "channel_grad_kernel": (channel_grad_kernel, packed + (i1, f2, f7)),
         "direct_ds_kernel": (direct_ds_kernel, head + (c4, f2)),
         "direct_grad_kernel": (direct_grad_kernel, head + (f2, f4, f4)),
+        "nc_ds_kernel": (nc_ds_kernel, nc_head + (c4, f2)),
+        "nc_grad_kernel": (nc_grad_kernel, nc_head + (f2, f4, f4)),
         "gemm": (gemm, (f2, f2, f2, types.boolean)),
     }
     saved = dispatcher.get_current_device
