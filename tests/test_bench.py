@@ -51,3 +51,16 @@ def test_agreement_compares_the_same_replicas_through_both_likelihoods():
     assert len(result["central_difference_sigma"]) == len(result["names"]) == 9
     assert result["worst"] < 0.02  # the bar, here at 2,000 + 2,000 events
     assert "central diff / std" in agreement.format_table(result)
+
+
+def test_gamma_z_cost_table_times_every_cpu_backend_side_by_side():
+    """bench --gamma-z: every CPU backend timed with photon exchange and gamma/Z alternately on the
+    same events; the JSON keeps every repeat, the table the median ratio."""
+    from theory.pipeline import gamma_z_cost
+
+    result = gamma_z_cost.run(n_events=150, batch=3, repeats=2, loop_events=40, log=lambda m: None)
+    assert list(result["backends"]) == list(gamma_z_cost.BACKENDS_CPU)
+    for r in result["backends"].values():
+        assert len(r["em_s"]) == len(r["nc_s"]) == 2 and 0 < r["ratio"]["min"] <= r["ratio"]["median"]
+    table = gamma_z_cost.format_table(result)
+    assert all(name in table for name in gamma_z_cost.BACKENDS_CPU)

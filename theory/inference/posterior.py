@@ -10,7 +10,8 @@
     /bands/<combination>/quantiles [n_q2, 5, n_x]    x times the PDF combination
     /bands/<combination>/central [n_q2, n_x], /bands/<combination>/truth [n_q2, n_x] (only for
                                      generated events: a fit of event files knows no truth)
-    /scales/points [7, 2] (xi_R, xi_F; row 0 = 1, 1), /scales/levels [5]  (attrs: process)
+    /scales/points [7, 2] (xi_R, xi_F; row 0 = 1, 1), /scales/levels [5]  (attrs: process, datasets
+                                     (JSON: the data sets' names in the run's order))
     /scales/<data set>/q2 [k], /scales/<data set>/x [k, n_x]  the band scales inside the data set's
                                      cuts, x log-spaced across its x range there
     /scales/<data set>/sigma_r [7, k, n_x]  the central fit's sigma_r of the data set (its target
@@ -221,6 +222,7 @@ def _scales(f, run, envelope):
     g["points"] = np.array(SEVEN_POINT)
     g["levels"] = np.array(LEVELS)
     g.attrs["process"] = run.process
+    g.attrs["datasets"] = json.dumps(list(envelope))  # the run's order (HDF5 lists groups by name)
     for name, (q2, x, env, qs) in envelope.items():
         st = run.set(name)
         d = g.create_group(name)

@@ -329,7 +329,6 @@ class Run:
 
     def __init__(self, settings):
         from theory.dis.electroweak import Electroweak
-        from theory.kernels.backends import BACKENDS
         from theory.kernels.response import ResponseTables
         from theory.pdfs.stats2 import NAMES, Stats2
         from theory.qcd.evolution import EvolutionSetup
@@ -346,10 +345,6 @@ class Run:
         self.ew = Electroweak(th.m_z, th.sin2_w)
         self.scales = Scales(th.xi_r, th.xi_f)
         five = th.process == "nc" or not self.scales.central
-        if five and not BACKENDS[settings.fit.backend].gamma_z:
-            carriers = ", ".join(n for n, s in BACKENDS.items() if s.gamma_z)
-            raise ConfigError(f"config: key 'fit.backend': {settings.fit.backend} carries photon exchange at mu = Q "
-                              f"only; with theory.process nc or theory.scales away from 1 use {carriers}")  # fmt: skip
         self.sets = tuple(DataSetRun(ds, code, self.setup, settings.quadrature)
                           for code, ds in enumerate(settings.datasets))  # fmt: skip
         self.names = tuple(st.name for st in self.sets)

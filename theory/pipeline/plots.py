@@ -81,12 +81,21 @@ def plot_all(posterior_file, out_dir):
     return paths
 
 
-def _scales_figure(f, plt, path):
-    """sigma_r relative to the central fit: the 7-point scale envelope beside the 68% / 95% band."""
+def scale_datasets(g):
+    """The data sets of posterior.h5's /scales group in the run's order (its ``datasets`` attribute)."""
     import h5py
 
+    if g is None:
+        return []
+    if "datasets" in g.attrs:
+        return json.loads(g.attrs["datasets"])
+    return [t for t in g if isinstance(g[t], h5py.Group)]
+
+
+def _scales_figure(f, plt, path):
+    """sigma_r relative to the central fit: the 7-point scale envelope beside the 68% / 95% band."""
     g = f["scales"] if "scales" in f else None
-    sets = [t for t in g if isinstance(g[t], h5py.Group)] if g is not None else []
+    sets = scale_datasets(g)
     n_q2 = max([len(g[f"{t}/q2"]) for t in sets], default=0)
     fig, axes = plt.subplots(max(1, len(sets)), max(1, n_q2), figsize=(4.5 * max(1, n_q2), 3.2 * max(1, len(sets))),
                              squeeze=False)  # fmt: skip

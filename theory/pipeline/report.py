@@ -80,12 +80,14 @@ def scales_section(paths):
     import h5py
     import numpy as np
 
+    from theory.pipeline.plots import scale_datasets
+
     rows = []
     with h5py.File(paths.posterior, "r") as f:
         if "scales" not in f:
             return ""
         g = f["scales"]
-        for t in (t for t in g if isinstance(g[t], h5py.Group)):
+        for t in scale_datasets(g):
             env, qs = g[f"{t}/sigma_r"][...], g[f"{t}/quantiles"][...]
             for iq, q2 in enumerate(g[f"{t}/q2"][...]):
                 ref = env[0, iq]

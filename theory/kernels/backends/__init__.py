@@ -11,9 +11,9 @@
 
 Capabilities are attributes of the registry's entries, never guessed from names: ``cached``
 (multiplies by the kernel file of the tables stage), ``gpu`` (needs one CUDA device),
-``threaded`` (uses the job's threads), ``concurrent`` (may serve several threads at once) and
-``gamma_z`` (carries the five-component response: gamma/Z exchange, ``theory.process: nc``, and scale
-choices, ``theory.scales``; the others photon exchange at mu = Q only).
+``threaded`` (uses the job's threads) and ``concurrent`` (may serve several threads at once).
+Every backend carries both responses: photon exchange at mu = Q (three components) and the
+five-component one (gamma/Z, ``theory.process: nc``, and scale choices, ``theory.scales``).
 """
 
 from dataclasses import dataclass
@@ -37,7 +37,6 @@ class BackendSpec:
     concurrent: bool = False
     """Its forward pass may run on several Python threads at once (the fits then put one replica
     on each of the job's threads); Numba's parallel kernels and the GPU backends may not."""
-    gamma_z: bool = False
     """Carries the five-component response: gamma/Z exchange (``theory.process: nc``) and any scale
     choice (``theory.scales`` away from 1)."""
 
@@ -45,12 +44,12 @@ class BackendSpec:
 BACKENDS = {
     spec.name: spec
     for spec in (
-        BackendSpec("numpy-loop", "numpy_backends", "NumpyLoop", threaded=False, concurrent=True, gamma_z=True),
+        BackendSpec("numpy-loop", "numpy_backends", "NumpyLoop", threaded=False, concurrent=True),
         BackendSpec("numpy-vectorized", "numpy_backends", "NumpyVectorized", threaded=False, concurrent=True),
-        BackendSpec("numba-cpu", "numba_cpu", "NumbaCPU", gamma_z=True),
-        BackendSpec("numba-cuda", "cuda", "NumbaCUDA", gpu=True, gamma_z=True),
-        BackendSpec("cached-cpu", "cached", "CachedCPU", cached=True, concurrent=True, gamma_z=True),
-        BackendSpec("cached-cuda", "cuda", "CachedCUDA", cached=True, gpu=True, gamma_z=True),
+        BackendSpec("numba-cpu", "numba_cpu", "NumbaCPU"),
+        BackendSpec("numba-cuda", "cuda", "NumbaCUDA", gpu=True),
+        BackendSpec("cached-cpu", "cached", "CachedCPU", cached=True, concurrent=True),
+        BackendSpec("cached-cuda", "cuda", "CachedCUDA", cached=True, gpu=True),
     )
 }
 
@@ -62,8 +61,4 @@ def make_backend(name, problem, **options):
     if name not in BACKENDS:
         raise ValueError(f"backend {name!r} is not one of {', '.join(BACKENDS)}")
     spec = BACKENDS[name]
-    if getattr(problem, "five_component", False) and not spec.gamma_z:
-        carriers = ", ".join(n for n, s in BACKENDS.items() if s.gamma_z)
-        raise ValueError(f"backend {name} carries photon exchange at mu_R = mu_F = Q only; for theory.process nc "
-                         f"or theory.scales away from 1 use {carriers}")  # fmt: skip
     return getattr(importlib.import_module(f"{__name__}.{spec.module}"), spec.cls)(problem, **options)

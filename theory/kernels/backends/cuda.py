@@ -226,14 +226,38 @@ def direct_grad_kernel(N, w, region, a, lnrho, y, factor, logx, target, order, m
     i, j, K = _thread_entries(N, w, region, a, lnrho, y, factor, logx, order, mode, a0, nf, e2sum, F, gam, pw, XY, coef)
     if i < 0:
         return
-    t = target[i]
+    _scatter_gradient(u, i, j, target[i], K, G_re, G_im)
+
+
+def _scatter_gradient_py(u, i, j, t, K, G_re, G_im):
+    """G[b, t, k, j] += u[b, i] K[k] for every parameter set b, real and imaginary parts: the
+    reverse pass of one (event i, node j), any number of components."""
     for b in range(u.shape[0]):
         ub = u[b, i]
         if ub != 0.0:
-            for k in range(3):
+            for k in range(len(K)):
                 v = ub * K[k]
                 cuda.atomic.add(G_re, (b, t, k, j), v.real)
                 cuda.atomic.add(G_im, (b, t, k, j), v.imag)
+
+
+_scatter_gradient = _scatter_gradient_py if config.ENABLE_CUDASIM else cuda.jit(device=True)(_scatter_gradient_py)
+
+
+def _nc_thread_entries_py(N, w, region, a, lnrho, y, factor, logx, bu, bd, du, dd, a_r, log_f, nq, order, mode, a0, nf,
+                          gam, pw, XY, coef, F5, gm, c3):  # fmt: skip
+    """(i, j, K_ij) of this thread's (event i, node j) with the five gamma/Z entries; i = -1 past the end."""
+    idx = cuda.grid(1)
+    n_nodes = N.shape[0]
+    if idx >= region.shape[0] * n_nodes:
+        return -1, 0, (0j, 0j, 0j, 0j, 0j)
+    i = idx // n_nodes
+    j = idx - i * n_nodes
+    return i, j, nc_kernel_entries(i, j, N, w, region, a, lnrho, y, factor, logx, bu, bd, du, dd, a_r, log_f, nq, order,
+                                   mode, a0, nf, gam, pw, XY, coef, F5, gm, c3)  # fmt: skip
+
+
+_nc_thread_entries = _nc_thread_entries_py if config.ENABLE_CUDASIM else cuda.jit(device=True)(_nc_thread_entries_py)
 
 
 @cuda.jit
@@ -241,14 +265,10 @@ def nc_ds_kernel(N, w, region, a, lnrho, y, factor, logx, bu, bd, du, dd, a_r, l
                  gam, pw, XY, coef, F5, gm, c3, comps, ds):  # fmt: skip
     """gamma/Z (any solution): ds[b, i] += Im sum_k K_ijk c[b, t_i, j, k], k over the five
     components (``theory.kernels.nc_response``), for the (event i, node j) of this thread."""
-    idx = cuda.grid(1)
-    n_nodes = N.shape[0]
-    if idx >= region.shape[0] * n_nodes:
+    i, j, K = _nc_thread_entries(N, w, region, a, lnrho, y, factor, logx, bu, bd, du, dd, a_r, log_f, nq, order, mode,
+                                 a0, nf, gam, pw, XY, coef, F5, gm, c3)  # fmt: skip
+    if i < 0:
         return
-    i = idx // n_nodes
-    j = idx - i * n_nodes
-    K = nc_kernel_entries(i, j, N, w, region, a, lnrho, y, factor, logx, bu, bd, du, dd, a_r, log_f, nq, order, mode,
-                          a0, nf, gam, pw, XY, coef, F5, gm, c3)  # fmt: skip
     t = target[i]
     for b in range(comps.shape[0]):
         val = (K[0] * comps[b, t, j, 0] + K[1] * comps[b, t, j, 1] + K[2] * comps[b, t, j, 2]
@@ -260,22 +280,11 @@ def nc_ds_kernel(N, w, region, a, lnrho, y, factor, logx, bu, bd, du, dd, a_r, l
 def nc_grad_kernel(N, w, region, a, lnrho, y, factor, logx, bu, bd, du, dd, a_r, log_f, nq, target, order, mode, a0,
                    nf, gam, pw, XY, coef, F5, gm, c3, u, G_re, G_im):  # fmt: skip
     """gamma/Z: G[b, t_i, k, j] += u[b, i] K_ijk over the five components, real and imaginary parts."""
-    idx = cuda.grid(1)
-    n_nodes = N.shape[0]
-    if idx >= region.shape[0] * n_nodes:
+    i, j, K = _nc_thread_entries(N, w, region, a, lnrho, y, factor, logx, bu, bd, du, dd, a_r, log_f, nq, order, mode,
+                                 a0, nf, gam, pw, XY, coef, F5, gm, c3)  # fmt: skip
+    if i < 0:
         return
-    i = idx // n_nodes
-    j = idx - i * n_nodes
-    K = nc_kernel_entries(i, j, N, w, region, a, lnrho, y, factor, logx, bu, bd, du, dd, a_r, log_f, nq, order, mode,
-                          a0, nf, gam, pw, XY, coef, F5, gm, c3)  # fmt: skip
-    t = target[i]
-    for b in range(u.shape[0]):
-        ub = u[b, i]
-        if ub != 0.0:
-            for k in range(5):
-                v = ub * K[k]
-                cuda.atomic.add(G_re, (b, t, k, j), v.real)
-                cuda.atomic.add(G_im, (b, t, k, j), v.imag)
+    _scatter_gradient(u, i, j, target[i], K, G_re, G_im)
 
 
 @cuda.jit

@@ -5,7 +5,9 @@ physicist writes numpy, arrays over contour nodes and a Python loop over events,
 Q^2-independent pieces (anomalous dimensions, eigen-decompositions, coefficient functions,
 PDF moments) computed once per call and a_s(Q^2) once per event set. ``numpy-vectorized`` works
 on blocks of events x nodes, in chunks so its memory stays bounded: the channel form of the
-response for truncated NLO and LO, the same ``response`` as numpy-loop for iterated-exact NLO.
+response for truncated NLO and LO, the same ``response`` as numpy-loop for iterated-exact NLO,
+and for the five-component response (gamma/Z, other scales) ``nc_response``, the gamma/Z row
+written in numpy on blocks (an implementation independent of the Numba one numpy-loop calls).
 """
 
 import numpy as np
@@ -74,11 +76,9 @@ def _singlet_exact(g0, g1, a1, a0, b0, bb1):
     return out
 
 
-def response(tab, r, a, lnrho, y):
-    """R_k(N_j) for one event (scalars) or a block of events (arrays [n]): complex[(n,) nodes, 3]."""
-    a = np.asarray(a, dtype=float)[..., None]
-    lnrho = np.asarray(lnrho, dtype=float)[..., None]
-    y = np.asarray(y, dtype=float)[..., None]
+def _last_segment(tab, r, a, lnrho):
+    """The last segment's singlet matrix S[..., nodes, 4] and E+[..., nodes] of events of regions r
+    at a = a_s (arrays [..., 1]): ``theory.kernels.response.last_segment`` on blocks."""
     a0 = tab.a0[r][..., None]
     if tab.mode == sol.MODE_TRUNCATED or tab.order == 0:
         pw = tab.pw[r]
@@ -97,6 +97,30 @@ def response(tab, r, a, lnrho, y):
         S = _singlet_exact(g[..., 0:4], g[..., 4:8], a, a0, b0, bb1)
         Ep = np.exp(g[..., 8] / b0 * np.log(a / a0) + (g[..., 9] / bb1 - g[..., 8] / b0) *
                     np.log((1.0 + bb1 / b0 * a) / (1.0 + bb1 / b0 * a0)))  # fmt: skip
+    return S, Ep
+
+
+def _non_singlet(g0, g1, a, a0, nf, order, mode):
+    """``theory.qcd.evolution.solutions.non_singlet`` on arrays (a, a0, nf broadcast against g0, g1)."""
+    from theory.qcd.couplings import beta0, beta1
+
+    b0 = np.vectorize(beta0)(nf)
+    lo = g0 / b0 * np.log(a / a0)
+    if order == 0:
+        return np.exp(lo)
+    bb1 = np.vectorize(beta1)(nf)
+    b1 = bb1 / b0
+    if mode == sol.MODE_TRUNCATED:
+        return np.exp(lo) * (1.0 + (a - a0) * (g1 / b0 - b1 * g0 / b0))
+    return np.exp(lo + (g1 / bb1 - g0 / b0) * np.log((1.0 + b1 * a) / (1.0 + b1 * a0)))
+
+
+def response(tab, r, a, lnrho, y):
+    """R_k(N_j) for one event (scalars) or a block of events (arrays [n]): complex[(n,) nodes, 3]."""
+    a = np.asarray(a, dtype=float)[..., None]
+    lnrho = np.asarray(lnrho, dtype=float)[..., None]
+    y = np.asarray(y, dtype=float)[..., None]
+    S, Ep = _last_segment(tab, r, a, lnrho)
     coef = tab.coef
     e2sum = tab.e2sum[r][..., None]
     ebar = e2sum / tab.nf[r][..., None]
@@ -108,6 +132,37 @@ def response(tab, r, a, lnrho, y):
     m2 = h0 * ebar * S[..., 1] + h2 * S[..., 3]
     F = tab.F[r]
     return m0[..., None] * F[..., 0, :] + m1[..., None] * F[..., 1, :] + m2[..., None] * F[..., 2, :]
+
+
+def nc_response(tab, nct, ev, rows):
+    """R_k(N_j), k = U+, D+, g, U-, D-, of a block of events (``theory.kernels.nc_response``'s
+    ``nc_event_response`` on arrays): complex[n, nodes, 5]; ``ev`` the NCEventConstants, ``rows``
+    a slice or index array, ``nct`` the NCTables."""
+    r = ev.region[rows]
+    a, lnrho, y = (np.asarray(v[rows], dtype=float)[:, None] for v in (ev.a, ev.lnrho, ev.y))
+    a_r, log_f = ev.a_r[rows][:, None], ev.log_f[rows][:, None]
+    bu, bd, du, dd = (v[rows][:, None] for v in (ev.bu, ev.bd, ev.du, ev.dd))
+    S, Ep = _last_segment(tab, r, a, lnrho)
+    nf = tab.nf[r][:, None]
+    gam = tab.gam[r]  # [n, nodes, 10]
+    Em = _non_singlet(gam[..., 8], nct.gm[r], a, tab.a0[r][:, None], nf, tab.order, tab.mode)
+    nq = ev.nq[rows][:, None]
+    n_u, n_d = nq // 2, nq - nq // 2  # up-type among d, u, s, c, b, t: every second
+    active = np.minimum(nq, nf)
+    fu, fd = (active // 2) / nf, (active - active // 2) / nf
+    coef = tab.coef
+    yplus, yminus = 1.0 + (1.0 - y) ** 2, 1.0 - (1.0 - y) ** 2
+    log_ns = log_f * gam[..., 8]
+    h0 = yplus * (1.0 + a_r * (coef[:, 0] + log_ns)) - y * y * a_r * coef[:, 2]
+    c2g = coef[:, 1] + log_f * gam[..., 1] / nf
+    hg = a_r * (n_u * bu + n_d * bd) * (yplus * c2g - y * y * coef[:, 3])
+    c3j = 1.0 + a_r * (nct.c3 + log_ns)
+    sq = S[..., 0] - Ep
+    m = np.stack([bu * h0 * (Ep + fu * sq) + bd * h0 * fd * sq + hg * S[..., 2],
+                  bu * h0 * fu * sq + bd * h0 * (Ep + fd * sq) + hg * S[..., 2],
+                  (bu * h0 * fu + bd * h0 * fd) * S[..., 1] + hg * S[..., 3],
+                  yminus * du * c3j * Em, yminus * dd * c3j * Em], axis=-1)  # fmt: skip
+    return np.einsum("ijl,ijlk->ijk", m, nct.F5[r])
 
 
 class NumpyLoop(Backend):
@@ -152,7 +207,7 @@ class NumpyVectorized(Backend):
         super().__init__(problem)
         self.chunk = int(chunk)
         tab, ev = problem.tables, problem.ev
-        self.channels = has_channel_form(tab)
+        self.channels = has_channel_form(tab) and not problem.five_component
         if self.channels:
             self.p, self.C = channel_tables(tab)
             R = self.C.shape[0]
@@ -193,10 +248,13 @@ class NumpyVectorized(Backend):
         pb, tab, ev = self.problem, self.problem.tables, self.problem.ev
         B = comps.shape[0]
         ds = np.empty((B, pb.n_rows))
-        G = np.zeros((B, pb.n_sets, 3, pb.n_nodes), dtype=np.complex128) if want_grad else None
+        G = np.zeros((B, pb.n_sets, pb.n_components, pb.n_nodes), dtype=np.complex128) if want_grad else None
         for start in range(0, pb.n_rows, self.chunk):
             sl = slice(start, min(start + self.chunk, pb.n_rows))
-            R = response(tab, ev.region[sl], ev.a[sl], ev.lnrho[sl], ev.y[sl])  # [n, nodes, 3]
+            if pb.five_component:
+                R = nc_response(tab, pb.nc_tables, ev, sl)  # [n, nodes, 5]
+            else:
+                R = response(tab, ev.region[sl], ev.a[sl], ev.lnrho[sl], ev.y[sl])  # [n, nodes, 3]
             K = (ev.factor[sl, None] * tab.w[None] * np.exp(-tab.N[None] * ev.logx[sl, None]))[..., None] * R
             t = pb.target[sl]
             ds[:, sl] = np.imag(np.einsum("ijk,bijk->bi", K, comps[:, t]))

@@ -205,6 +205,11 @@ def bench_options(sub):
         "--sizes", type=positive_int, nargs="+", help="--scaling: events per target (default 1e4 1e5 1e6 1e7)"
     )
     sub.add_argument(
+        "--gamma-z",
+        action="store_true",
+        help="gamma/Z against photon exchange: the cost ratio of a loss + gradient, every backend, side by side",
+    )
+    sub.add_argument(
         "--agreement",
         type=positive_int,
         metavar="N",

@@ -144,6 +144,15 @@ def bench(args):
             write_json(args.json, result)
         print(agreement.format_table(result))
         return 0
+    if args.gamma_z:
+        from theory.pipeline import gamma_z_cost
+
+        result = gamma_z_cost.run(args.events, min(args.batch, 32), max(args.repeats, 5), args.loop_events, log=log)
+        result["command"] = "bench --gamma-z"
+        if args.json:
+            write_json(args.json, result)
+        print(gamma_z_cost.format_table(result))
+        return 0
     if args.scaling:
         from theory.pipeline import scaling
 
