@@ -133,44 +133,37 @@ def config_doc(args):
 
 
 def bench(args):
+    """The benchmark tables (default), or one of its studies: --agreement, --gamma-z, --scaling."""
     from theory.pipeline import bench as benchmark
 
     if args.agreement:
         from theory.pipeline import agreement
 
         result = agreement.run(args.agreement, args.replicas, log=log)
-        result["command"] = "bench --agreement"
-        if args.json:
-            write_json(args.json, result)
-        print(agreement.format_table(result))
-        return 0
+        return _study(args, "bench --agreement", result, agreement.format_table)
     if args.gamma_z:
         from theory.pipeline import gamma_z_cost
 
         result = gamma_z_cost.run(args.events, min(args.batch, 32), max(args.repeats, 5), args.loop_events, log=log)
-        result["command"] = "bench --gamma-z"
-        if args.json:
-            write_json(args.json, result)
-        print(gamma_z_cost.format_table(result))
-        return 0
+        return _study(args, "bench --gamma-z", result, gamma_z_cost.format_table)
     if args.scaling:
         from theory.pipeline import scaling
 
         result = scaling.run(tuple(args.sizes or scaling.SIZES), args.replicas, args.repeats, log=log)
-        result["command"] = "bench --scaling"
-        if args.json:
-            write_json(args.json, result)
-        print(scaling.format_table(result))
-        return 0
+        return _study(args, "bench --scaling", result, scaling.format_table)
     result = benchmark.run(
         n_events=args.events, order=args.order, mode=args.mode, scheme=args.scheme, batch=args.batch,
         repeats=args.repeats, loop_events=args.loop_events, memory_events=min(args.events, 10000), log=log,
     )  # fmt: skip
-    result["command"] = "bench"
+    return _study(args, "bench", result, lambda r: json.dumps(r, indent=1))
+
+
+def _study(args, command, result, table):
+    """Stamp a bench study's result with its command, write it (--json) and print its table."""
+    result["command"] = command
     if args.json:
         write_json(args.json, result)
-    json.dump(result, sys.stdout, indent=1)
-    print()
+    print(table(result))
     return 0
 
 
