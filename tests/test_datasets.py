@@ -181,3 +181,30 @@ def test_a_three_data_set_run_from_generation_to_report(tmp_path):
     assert main(["plot", *args]) == 0 and main(["report", *args]) == 0
     page = (run_dir / "report.html").read_text()
     assert "em_d" in page and "lumi_ep_p" in page
+
+
+def test_a_listed_data_set_read_from_a_file(tmp_path):
+    """A data set's ``file`` (CSV here) is fitted instead of generated events: without ``lumi`` the
+    error names datasets.<name>.lumi, with it the sample loads; ``generate`` leaves it alone."""
+    from theory.inference.events import EventFileError, run_samples
+    from theory.pipeline.cli import main
+
+    csv = tmp_path / "measured.csv"
+    csv.write_text("x,Q2\n0.01,5.0\n0.1,20.0\n0.3,300.0\n")
+    sets = {"data": {"target": "d", "file": str(csv)}, "gen": {"target": "p", "events": 50}}
+    run = Run.from_config(validate({"datasets": sets}))
+    assert not run.settings.generated
+    with pytest.raises(EventFileError, match="datasets.data.lumi") as err:
+        run_samples(run, {"gen": tmp_path / "none.h5"})
+    assert "\n" not in str(err.value)
+    sets["data"]["lumi"] = 12.5
+    cfg = validate({"run": "filed", "datasets": sets})
+    path = tmp_path / "c.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    assert main(["generate", "--config", str(path), "--results", str(tmp_path)]) == 0
+    assert (tmp_path / "filed" / "events" / "gen.h5").is_file()
+    assert not (tmp_path / "filed" / "events" / "data.h5").exists()
+    samples = run_samples(Run.from_config(cfg), {"gen": tmp_path / "filed" / "events" / "gen.h5"})
+    assert len(samples["data"]) == 3 and samples["data"].lumi_nb == 12.5 and samples["data"].target == "d"
