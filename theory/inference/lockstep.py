@@ -107,7 +107,7 @@ class LockstepEngine:
     Parameters
     ----------
     kernel : CachedKernel of the rows (events or grid nodes) with the normalisation nodes
-    coarse : CachedKernel of the coarse grid's nodes (both targets, no normalisation)
+    coarse : CachedKernel of every data set's coarse-grid nodes (no normalisation)
     param : the parametrisation (``components_batch``)
     Ns : complex[n_nodes] the contour
     workers : threads
@@ -125,7 +125,7 @@ class LockstepEngine:
     def evaluate(self, losses, weights, coarse_weights, thetas, jacobian):
         """Evaluations of requests j (theta[j], jacobian[j]) of replicas with ReplicaLoss
         ``losses[j]``, row weights ``weights[j]`` and coarse moments ``coarse_weights[j]``
-        (each per target, in the kernels' row order)."""
+        (each per data set, in the kernels' row order)."""
         from concurrent.futures import ThreadPoolExecutor
 
         thetas = np.asarray(thetas, dtype=float)
@@ -222,7 +222,7 @@ class LockstepEngine:
 
 
 def replica_inputs(kernel, coarse, log_lumi, weights, coarse_moments, centres, deltas, priors=None):
-    """Per replica j: its ReplicaLoss, its row weights and its coarse moments per target in the
+    """Per replica j: its ReplicaLoss, its row weights and its coarse moments per data set in the
     kernels' row order, from ``weights[j]`` (on the problem's rows), ``coarse_moments[j]`` (on the
     coarse nodes), the targets' ln L_t (``log_lumi``), the luminosity ``centres[j]``, ``deltas``
     and ``priors``."""
@@ -301,7 +301,7 @@ class DeviceEngine:
     this one does not promise bit-identical replicas across chunkings (the spread is at rounding
     level; measure it on the GPU). ``resident``: ``drive`` passes replica indices, not weights.
 
-    Parameters as ``LockstepEngine``, plus ``weights[j]`` and ``coarse_weights[j]`` (per target,
+    Parameters as ``LockstepEngine``, plus ``weights[j]`` and ``coarse_weights[j]`` (per data set,
     in the kernels' row order) of every replica j of the job and ``xp`` (default
     ``device_array_module()``).
     """

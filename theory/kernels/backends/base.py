@@ -8,7 +8,7 @@ class Backend:
 
     Subclasses implement ``_evaluate(comps, weights, want_grad) -> (ds[B, n_events], nu[B, 2], G)``
     with nu the expected counts (normalisation nodes) and G[B, T, K, n_nodes] = sum_rows u_row K_row
-    (complex) per target, None unless ``want_grad``. u of an event needs only that event's dsigma,
+    (complex) per data set, None unless ``want_grad``. u of an event needs only that event's dsigma,
     so a backend can fuse the forward and the reverse pass.
     """
 

@@ -8,8 +8,8 @@ vector q = (Im c, Re c):
     dsigma_i = Im sum_kj K_ikj c_kj = Kr[i] . q,                       (one GEMM for B sets)
     G_t      = sum_i u_i K_i         = Kr_t^T U_t  (real then imaginary half),   (one GEMM)
 
-per target t (events are grouped by target at build time). The normalisation nodes are summed
-into one kernel row per target once (nu_t = k_t . q), so they cost nothing per evaluation.
+per data set t (events are grouped by data set at build time). The normalisation nodes are summed
+into one kernel row per data set once (nu_t = k_t . q), so they cost nothing per evaluation.
 Threads are BLAS's (threadpoolctl limits them to the job's allocation).
 
 The products use the kernel's factors at machine precision: with D the row norms,
