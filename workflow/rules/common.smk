@@ -1,4 +1,4 @@
-# Config validation (defaults filled in from the schema), the run's paths and the target lists.
+# Config validation (defaults filled in from the schema), the run's paths and the registries' names.
 # Every file name comes from theory.pipeline.paths (one RunPaths object, PATHS) and every
 # enumeration from the package's registries: the rules spell no path strings of their own.
 
