@@ -82,14 +82,6 @@ class DataSet:
     setting: str = "custom"
     """ePIC beam energies, or custom (sqrt_s as given)."""
 
-    def as_dict(self):
-        """The data set as the resolved config and the event files record it."""
-        return {"target": self.target, "lepton": self.lepton, "polarisation": self.polarisation,
-                "setting": self.setting, "sqrt_s": self.sqrt_s, "cuts": self.cuts.as_dict(),
-                "events": self.expected, "lumi_uncertainty": self.lumi_uncertainty,
-                **({"file": self.file} if self.file else {}), **({"lumi": self.lumi} if self.lumi else {}),
-                **({"nuclear_table": self.nuclear_table} if self.nuclear_table else {})}  # fmt: skip
-
 
 @dataclass(frozen=True)
 class ParametrisationSettings:
