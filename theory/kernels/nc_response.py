@@ -125,11 +125,11 @@ def nc_tables(tables):
 class NCEventConstants(EventConstants):
     """Per-event constants of the gamma/Z response: those of the photon one (region, a, lnrho, y,
     factor, logx) and the coupling weights b_u, b_d (F2~, FL~) and d_u, d_d (xF3~, times the lepton
-    sign s) at each event's Q^2 for one beam (``theory.dis.electroweak``), and a per-event
-    multiplicative correction (the deuteron's R(x); 1 otherwise) folded into ``factor``."""
+    sign s) at each event's Q^2 for one beam (``theory.dis.electroweak``); a data set's
+    multiplicative correction (the deuteron's R(x)) is folded into ``factor`` by the Problem, as for
+    photon exchange (``theory.kernels.backends.problem.DataSetTheory``)."""
 
-    def __init__(self, tables, x, Q2, sqrt_s, process="nc", beam=None, ew=None, alpha_em="fixed", correction=None,
-                 scales=None):  # fmt: skip
+    def __init__(self, tables, x, Q2, sqrt_s, process="nc", beam=None, ew=None, alpha_em="fixed", scales=None):
         super().__init__(tables, x, Q2, sqrt_s, alpha_em)
         beam = ew_.Beam() if beam is None else beam
         ew = ew_.Electroweak() if ew is None else ew
@@ -144,8 +144,6 @@ class NCEventConstants(EventConstants):
             self.lnrho = np.log(self.a / tables.a0[self.region])
             self.a_r = setup.coupling.a_s_array(mu_r2)
             self.log_f = np.log(mu_f2 / Q2) if setup.order >= 1 else np.zeros(len(Q2))  # no logs at LO
-        if correction is not None:
-            self.factor = self.factor * np.asarray(correction)
         self.bu, self.bd, self.du, self.dd = (np.empty(len(Q2)) for _ in range(4))
         self.set_beam(slice(None), Q2, process, beam, ew)
 

@@ -202,13 +202,6 @@ def _mixture(table, components, target):
             zip(components, rows, strict=True)}  # fmt: skip
 
 
-REDUCED_NC_WEIGHTS = np.ascontiguousarray([[reduced_nc_table(t)[k].row() for k in REDUCED_NC] for t in ALL_TARGETS])
-"""float64[target (p, n, d), component, slot]: the REDUCED_NC components as rows over the 13 slots."""
-
-REDUCED_WEIGHTS = np.ascontiguousarray([[reduced_table(t)[k].row() for k in REDUCED] for t in TARGETS])
-"""float64[target (p, n), component, slot]: the REDUCED components as rows over the 13 slots."""
-
-
 def component_weights(targets, five_component):
     """float64[data set, component, slot]: the kernel's input components of data sets on ``targets``
     (each p, n or d), REDUCED_NC (``five_component``: gamma/Z, or scales away from Q) or REDUCED."""
@@ -217,6 +210,13 @@ def component_weights(targets, five_component):
         if t not in ALL_TARGETS:
             raise ValueError(f"target {t!r} is not one of {', '.join(ALL_TARGETS)}")
     return np.ascontiguousarray([[table(t)[k].row() for k in names] for t in targets], dtype=float)
+
+
+REDUCED_NC_WEIGHTS = component_weights(ALL_TARGETS, True)
+"""float64[target (p, n, d), component, slot]: the REDUCED_NC components as rows over the 13 slots."""
+
+REDUCED_WEIGHTS = component_weights(TARGETS, False)
+"""float64[target (p, n), component, slot]: the REDUCED components as rows over the 13 slots."""
 
 
 @njit(cache=True)

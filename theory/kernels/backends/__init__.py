@@ -37,8 +37,6 @@ class BackendSpec:
     concurrent: bool = False
     """Its forward pass may run on several Python threads at once (the fits then put one replica
     on each of the job's threads); Numba's parallel kernels and the GPU backends may not."""
-    """Carries the five-component response: gamma/Z exchange (``theory.process: nc``) and any scale
-    choice (``theory.scales`` away from 1)."""
 
 
 BACKENDS = {

@@ -95,8 +95,7 @@ def _last_segment(tab, r, a, lnrho):
         b0 = np.vectorize(beta0)(nf)[..., None]
         bb1 = np.vectorize(beta1)(nf)[..., None]
         S = _singlet_exact(g[..., 0:4], g[..., 4:8], a, a0, b0, bb1)
-        Ep = np.exp(g[..., 8] / b0 * np.log(a / a0) + (g[..., 9] / bb1 - g[..., 8] / b0) *
-                    np.log((1.0 + bb1 / b0 * a) / (1.0 + bb1 / b0 * a0)))  # fmt: skip
+        Ep = _non_singlet(g[..., 8], g[..., 9], a, a0, nf[..., None], tab.order, tab.mode)
     return S, Ep
 
 
