@@ -25,7 +25,14 @@ def _params(run, backend, samples, replicas):
     return {row["replica"]: row for row in fit_replicas(run, backend, samples, replicas, 2)}
 
 
-def test_a_replica_is_the_same_alone_in_any_batch_and_thread_count(setting):
+@pytest.mark.parametrize("slow_after", [None, 3])
+def test_a_replica_is_the_same_alone_in_any_batch_and_thread_count(setting, slow_after, monkeypatch):
+    """Also with the slow lane from a replica's fourth request on (its narrow blocks then carry
+    most requests): a request's lane is its replica's own, so the lane keeps it batch-invariant."""
+    import theory.inference.lockstep as lockstep
+
+    if slow_after is not None:
+        monkeypatch.setattr(lockstep, "SLOW_AFTER", slow_after)
     run, samples, backend = setting
     batch = _params(run, backend, samples, range(7))
     alone = _params(run, backend, samples, [4])
@@ -35,6 +42,12 @@ def test_a_replica_is_the_same_alone_in_any_batch_and_thread_count(setting):
         assert np.array_equal(row["params"], batch[b]["params"])
         assert row["iterations"] == batch[b]["iterations"] and row["loss"] == batch[b]["loss"]
     assert all(row["status"] == 0 for row in batch.values())
+    if slow_after is not None:  # the narrow blocks reach the wide ones' minima
+        monkeypatch.setattr(lockstep, "SLOW_AFTER", 10**9)
+        wide = _params(run, backend, samples, range(7))
+        std = np.array([wide[b]["params"] for b in range(1, 7)]).std(axis=0, ddof=1)
+        for b in range(7):
+            assert np.all(np.abs(batch[b]["params"] - wide[b]["params"]) <= 1e-3 * std)
 
 
 def test_lockstep_minimum_is_the_one_replica_optimisers(setting):
@@ -86,12 +99,13 @@ def test_request_vectors_are_the_kernels_real_layout():
     comps = rng.standard_normal((5, 2, 7, 3)) + 1j * rng.standard_normal((5, 2, 7, 3))
     jac = rng.standard_normal((5, 2, 7, 3, 4)) + 1j * rng.standard_normal((5, 2, 7, 3, 4))
     want = np.array([True, False, True, True, False])
-    q, dq = request_vectors(comps, jac, want)
-    assert np.array_equal(q, parameter_vectors(comps))
-    for s in range(5):
+    rows = np.array([0, 1, 2, 3, 4, 0, 0])  # a block of 7: the first request repeats as padding
+    q, dq = request_vectors(comps, jac, want, rows)
+    assert np.array_equal(q, parameter_vectors(comps)[rows].transpose(1, 0, 2))
+    for r, s in enumerate(rows):
         for p in range(4):
             expect = parameter_vectors(jac[s : s + 1, ..., p])[0] if want[s] else 0.0
-            assert np.array_equal(dq[s, p], np.broadcast_to(expect, dq[s, p].shape))
+            assert np.array_equal(dq[:, r, p], np.broadcast_to(expect, dq[:, r, p].shape))
 
 
 def test_device_engine_equals_the_cpu_engine(setting, monkeypatch):

@@ -36,6 +36,7 @@ optimiser steps back); never a constant with a zero gradient.
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 
 @dataclass(frozen=True)
@@ -99,40 +100,69 @@ class ReplicaLoss:
         self.unphysical = 0
         """Trial points with dsigma <= 0 somewhere (each one made the optimiser step back)."""
 
-    def _lumi(self, nu):
-        """lambda_t(theta) and kappa_t: the positive root of the profile equation."""
-        d2, c, W = self.delta2, self.c, self.W
-        disc = np.sqrt((nu * d2 - c) ** 2 + 4.0 * W * d2)
-        fixed = d2 == 0.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lam = np.where(fixed, c, np.where(nu * d2 - c < 0, (c - nu * d2 + disc) / 2.0,
-                                              2.0 * W * d2 / (nu * d2 - c + disc)))  # fmt: skip
-        kappa = np.where(fixed, 0.0, lam * d2 / np.where(fixed, 1.0, disc))
-        return lam, kappa
-
     def combine(self, theta, physical, event_sum, nu, event_grad=None, event_hessian=None, dnu=None):
         """The Evaluation from the event term sum_i w_i ln dsigma_i (``event_sum``), the expected
         counts nu[2] and, for the gradient and Gauss-Newton matrix, -sum_i w_i J_i / dsigma_i
         (``event_grad``), sum_i w_i J_i J_i^T / dsigma_i^2 (``event_hessian``) and dnu[2, P].
         ``physical`` False (some dsigma <= 0): loss +inf."""
+        nu = np.asarray(nu, dtype=float)
         if not physical or nu.min() <= 0.0:
             self.unphysical += 1
             return Evaluation(theta, np.inf, np.full(len(nu), np.nan))
-        lam, kappa = self._lumi(nu)
-        constrained = self.delta2 > 0.0
-        loss = float(np.sum(lam * nu - np.where(self.W > 0, self.W * np.log(np.maximum(lam, 1e-300)), 0.0)))
-        loss += float(np.sum((lam - self.c)[constrained] ** 2 / (2.0 * self.delta2[constrained])))
-        loss -= float(event_sum) + self.log_lumi_term
+        lam, kappa, count_terms = _profile(self.W, self.c, self.delta2, nu)
+        loss = count_terms - (float(event_sum) + self.log_lumi_term)
         if self.priors is not None:
             loss += self.priors.value(theta)
         if event_grad is None:
             return Evaluation(theta, loss, lam)
-        grad = lam @ dnu + event_grad
-        H = event_hessian - (dnu.T * kappa) @ dnu
+        grad, H = _assemble(lam, kappa, np.asarray(dnu, dtype=float), np.asarray(event_grad, dtype=float),
+                            np.asarray(event_hessian, dtype=float))  # fmt: skip
         if self.priors is not None:
             grad += self.priors.precision * (theta - self.priors.mean)
             H[np.diag_indices_from(H)] += self.priors.precision
-        return Evaluation(theta, loss, lam, grad, 0.5 * (H + H.T))
+        return Evaluation(theta, loss, lam, grad, H)
+
+
+@njit(cache=True)
+def _profile(W, c, d2, nu):
+    """(lambda_t, kappa_t, the loss's count terms) per data set t: the positive root of the profile
+    equation lambda^2 + lambda (nu d2 - c) - W d2 = 0 (in the form without cancellation for each
+    sign of nu d2 - c; lambda = c where d2 = 0), kappa = lambda d2 / disc, and
+    sum_t [lambda nu - W ln lambda + (lambda - c)^2 / (2 d2)] (module docstring)."""
+    T = nu.shape[0]
+    lam, kappa = np.empty(T), np.empty(T)
+    terms = 0.0
+    for t in range(T):
+        if d2[t] == 0.0:
+            lam[t], kappa[t] = c[t], 0.0
+        else:
+            b = nu[t] * d2[t] - c[t]
+            disc = np.sqrt(b * b + 4.0 * W[t] * d2[t])
+            lam[t] = (-b + disc) / 2.0 if b < 0.0 else 2.0 * W[t] * d2[t] / (b + disc)
+            kappa[t] = lam[t] * d2[t] / disc
+        terms += lam[t] * nu[t] - (W[t] * np.log(max(lam[t], 1e-300)) if W[t] > 0.0 else 0.0)
+        if d2[t] > 0.0:
+            terms += (lam[t] - c[t]) ** 2 / (2.0 * d2[t])
+    return lam, kappa, terms
+
+
+@njit(cache=True)
+def _assemble(lam, kappa, dnu, event_grad, event_hessian):
+    """The profile's gradient sum_t lambda_t dnu_t + event_grad and its Gauss-Newton matrix
+    event_hessian - sum_t kappa_t dnu_t dnu_t^T, symmetrised (module docstring)."""
+    T, P = dnu.shape
+    grad = event_grad.copy()
+    H = np.empty((P, P))
+    for t in range(T):
+        for p in range(P):
+            grad[p] += lam[t] * dnu[t, p]
+    for p in range(P):
+        for r in range(P):
+            h = 0.5 * (event_hessian[p, r] + event_hessian[r, p])
+            for t in range(T):
+                h -= kappa[t] * dnu[t, p] * dnu[t, r]
+            H[p, r] = h
+    return grad, H
 
 
 class Likelihood(ReplicaLoss):

@@ -43,30 +43,39 @@ COARSE = GridSpec(x_nodes=6, q2_nodes=4)
 """The Gauss-Newton matrix's grid: the fine grid's cells (same defaults otherwise), 6 x 4 nodes each."""
 COARSE_TOL = 1e-6
 """Relative truncation of the coarse kernel's factors: a metric needs far less than the loss."""
+FIT_TOL = 1e-10
+"""Relative truncation of the kernel's factors in lockstep fits (``CachedKernel.factors``; the
+kernel file keeps them at machine precision, 1e-13). Rank 142 -> 106 at Stats-2 (5,000 events a
+target), 27% less fit time; the replicas move by a median 1e-10 and at most 2e-3 of a bootstrap
+standard deviation (the largest along a flat direction of one replica), measured over 320
+replicas; the loss changes by ~N x 1e-10 relative, far below the 0.5 of one standard deviation."""
 
 
 @njit(cache=True)
-def request_vectors(comps, jac, want):
-    """q[S, T, M] and dq[S, P, T, M] (zero for requests without ``want``) in the kernels' real
-    layout (``theory.kernels.backends.cached.parameter_vectors``: Im then Re, component-major)
-    from comps[S, T, n, 3] and jac[S, T, n, 3, P]: one pass, no temporaries."""
+def request_vectors(comps, jac, want, rows):
+    """q[T, R, M] and dq[T, R, P, M] (zero for requests without ``want``) of the requests
+    rows[r] (a request may repeat: a block's padding), data-set major so that each data set's
+    block is contiguous, in the kernels' real layout (``theory.kernels.backends.cached.
+    parameter_vectors``: Im then Re, component-major), from comps[S, T, n, K] and
+    jac[S, T, n, K, P]: one pass, no temporaries."""
     S, T, n, K = comps.shape
     P = jac.shape[4]
+    R = rows.shape[0]
     half = K * n
-    q = np.empty((S, T, 2 * half))
-    dq = np.zeros((S, P, T, 2 * half))
-    for s in range(S):
+    q = np.empty((T, R, 2 * half))
+    dq = np.empty((T, R, P, 2 * half))
+    for r in range(R):
+        s = rows[r]
         for t in range(T):
             for k in range(K):
                 for j in range(n):
                     c = comps[s, t, j, k]
-                    q[s, t, k * n + j] = c.imag
-                    q[s, t, half + k * n + j] = c.real
-                    if want[s]:
-                        for p in range(P):
-                            d = jac[s, t, j, k, p]
-                            dq[s, p, t, k * n + j] = d.imag
-                            dq[s, p, t, half + k * n + j] = d.real
+                    q[t, r, k * n + j] = c.imag
+                    q[t, r, half + k * n + j] = c.real
+                    for p in range(P):
+                        d = jac[s, t, j, k, p] if want[s] else 0.0j
+                        dq[t, r, p, k * n + j] = d.imag
+                        dq[t, r, p, half + k * n + j] = d.real
     return q, dq
 
 
@@ -86,14 +95,13 @@ WIDTH = 32
 """Requests per block: every matrix product has exactly this many request rows (32 against 16:
 2-12% less fit time at Stats-2, side by side, same evaluations; wider blocks waste more in the
 rounds where few replicas remain)."""
-
-
-def _block(Q, n, width=WIDTH):
-    """Q[:n] (one request per row) padded to ``width`` rows by repeating its first row."""
-    out = np.empty((width,) + Q.shape[1:])
-    out[:n] = Q[:n]
-    out[n:] = Q[:1]
-    return out
+SLOW_AFTER = 20
+"""A replica's requests after its first SLOW_AFTER go in blocks of SLOW_WIDTH: the lane is a
+function of the replica's own count, so its arithmetic still does not depend on its batch."""
+SLOW_WIDTH = 4
+"""Requests per block of the slow lane. The last rounds hold a few slow replicas (at Stats-2, 90%
+of replicas take <= 19 evaluations, one in a thousand ~200): a block of 4 costs 6 ms against 28 ms
+for 32 (this VM, one thread), so the tail's padding no longer costs full blocks."""
 
 
 class LockstepEngine:
@@ -117,30 +125,38 @@ class LockstepEngine:
         self.kernel, self.coarse, self.param, self.Ns = kernel, coarse, param, Ns
         self.width = int(width)
         t = np.ascontiguousarray
-        self.factors = [(A, W, t(A.T), t(W.T)) for A, W in kernel.factors()]
+        self.factors = [(A, W, t(A.T), t(W.T)) for A, W in kernel.factors(FIT_TOL)]
         self.coarse_factors = [(t(A.T), t(W.T)) for A, W in coarse.factors()]
         self.workers = max(1, int(workers))
         self.rounds = 0
 
-    def evaluate(self, losses, weights, coarse_weights, thetas, jacobian):
+    lanes = True
+    """``drive`` passes each request's count (its replica's evaluations so far)."""
+
+    def evaluate(self, losses, weights, coarse_weights, thetas, jacobian, counts=None):
         """Evaluations of requests j (theta[j], jacobian[j]) of replicas with ReplicaLoss
         ``losses[j]``, row weights ``weights[j]`` and coarse moments ``coarse_weights[j]``
-        (each per data set, in the kernels' row order)."""
+        (each per data set, in the kernels' row order); ``counts[j]``: the evaluations its
+        replica has had (from SLOW_AFTER on, its requests go in the slow lane's narrow blocks)."""
         from concurrent.futures import ThreadPoolExecutor
 
         thetas = np.asarray(thetas, dtype=float)
-        S, P = thetas.shape
-        comps, jac = self.param.components_batch(self.Ns, thetas)
+        S = thetas.shape[0]
         want = np.asarray(jacobian, dtype=np.bool_)
-        q, dq = request_vectors(comps, jac, want)
-        # requests with the Jacobian first: only one block of the round mixes the two kinds, so
-        # the derivative products' padding is at most one block a round (the order of requests
-        # in a round changes no request's arithmetic: every block has the same shapes)
-        order = np.argsort(~want, kind="stable")
-        blocks = [order[a : a + self.width] for a in range(0, S, self.width)]
+        slow = np.zeros(S, dtype=np.bool_) if counts is None else np.asarray(counts) >= SLOW_AFTER
+        # requests with the Jacobian first: only one block of a lane mixes the two kinds, so the
+        # derivative products' padding is at most one block a lane and round (the order of
+        # requests in a round changes no request's arithmetic: every block of a lane has the
+        # same shapes)
+        blocks = []
+        for lane, width in ((~slow, self.width), (slow, min(SLOW_WIDTH, self.width))):
+            idx = np.flatnonzero(lane)
+            order = idx[np.argsort(~want[idx], kind="stable")]
+            blocks += [(order[a : a + width], width) for a in range(0, len(order), width)]
 
-        def work(idx):
-            return self._block(idx, thetas, q, dq, jacobian, losses, weights, coarse_weights)
+        def work(block):
+            idx, width = block
+            return self._block(idx, thetas, want, losses, weights, coarse_weights, width)
 
         with blas_controller().limit(limits=1, user_api="blas"):
             if self.workers == 1 or len(blocks) == 1:
@@ -150,75 +166,118 @@ class LockstepEngine:
                     parts = list(pool.map(work, blocks))
         self.rounds += 1
         out = [None] * S
-        for idx, part in zip(blocks, parts, strict=True):
+        for (idx, _), part in zip(blocks, parts, strict=True):
             for j, ev in zip(idx, part, strict=True):
                 out[j] = ev
         return out
 
-    def _block(self, idx, thetas, q, dq, jacobian, losses, weights, coarse_weights):
-        kern = self.kernel
+    def _block(self, idx, thetas, want, losses, weights, coarse_weights, width):
+        """The requests ``idx`` (at most ``width``) as one block: every array below has exactly
+        ``width`` rows (the first request repeats as padding), so each product, elementwise
+        operation and per-row reduction runs with the same shapes whatever the block holds."""
         n = len(idx)
-        event_sum = np.zeros(n)
-        physical = np.ones(n, dtype=bool)
-        nu = np.empty((n, len(self.factors)))
+        sel = np.concatenate([idx, np.repeat(idx[:1], width - n)])
+        # the moments of the block's own requests (scratch the size of a block, not of a round)
+        comps, jac = self.param.components_batch(self.Ns, thetas[idx], parallel=False)
+        slots = np.arange(width)
+        Q, dq = request_vectors(comps, jac, want[idx], np.where(slots < n, slots, 0))  # [T, width, M], [T, width, P, M]
+        want = want[sel]
+        T = len(self.factors)
+        Wr = [np.stack([weights[j][t] for j in sel]) for t in range(T)]  # row weights [width, rows]
+        nu = np.stack([row_dots(Q[t], self.kernel.norm[t]) for t in range(T)], axis=1)  # [width, T]
+        physical = np.ones(width, dtype=np.bool_)
+        event_sum = np.zeros(width)
         rows = []
         for t, (_, _, At, Wt) in enumerate(self.factors):
-            Q = q[idx, t]  # [n, M]
-            D = (_block(Q, n, self.width) @ Wt) @ At  # [width, rows of t]
-            for c in range(n):
-                nu[c, t] = np.dot(kern.norm[t], Q[c])
-                physical[c] &= D[c].min(initial=np.inf) > 0.0
+            D = (Q[t] @ Wt) @ At  # [width, rows of t]
+            physical &= D.min(axis=1) > 0.0
+            D = np.where(D > 0.0, D, 1.0)  # an unphysical request's rows: finite, its result unused
+            event_sum += row_pair_dots(Wr[t], np.log(D))
             rows.append(D)
-        for t, D in enumerate(rows):
-            for c, j in enumerate(idx):
-                if physical[c]:
-                    event_sum[c] += np.dot(weights[j][t], np.log(D[c]))
-        full = [c for c in range(n) if jacobian[idx[c]] and physical[c]]
-        grads, hess, dnus = self._derivatives(idx, full, q, dq, rows, weights, coarse_weights) if full else ({}, {}, {})
+        full = want & physical
+        if full[:n].any():
+            grads, hess, ok, dnus = self._derivatives(sel, Q, dq, rows, Wr, coarse_weights)
+            full &= ok
         out = []
         for c, j in enumerate(idx):
             loss = losses[j]
-            if not physical[c] or (c in full and c not in hess):
+            if not physical[c] or (want[c] and not full[c]):
                 out.append(loss.combine(thetas[j], False, 0.0, nu[c]))
-            elif c in grads:
+            elif full[c]:
                 out.append(loss.combine(thetas[j], True, event_sum[c], nu[c], grads[c], hess[c], dnus[c]))
             else:
                 out.append(loss.combine(thetas[j], True, event_sum[c], nu[c]))
         return out
 
-    def _derivatives(self, idx, full, q, dq, rows, weights, coarse_weights):
-        kern = self.kernel
-        F, P = len(full), dq.shape[1]
-        grads = {c: np.zeros(P) for c in full}
-        dnus = {c: np.empty((len(self.factors), P)) for c in full}
-        for t, (A, W, _, _) in enumerate(self.factors):
-            U = np.empty((self.width, A.shape[0]))
-            for k in range(self.width):
-                c = full[min(k, F - 1)] if k < F else full[0]
-                U[k] = -weights[idx[c]][t] / rows[t][c]
-            gM = (U @ A) @ W  # [width, M]: sum_r u_r Kr_r per request
-            for k, c in enumerate(full):
-                grads[c] += dq[idx[c], :, t] @ gM[k]
-                dnus[c][t] = dq[idx[c], :, t] @ kern.norm[t]
-        # Gauss-Newton matrix on the coarse nodes: for each request its q and dq/dtheta, padded
-        hess = {c: np.zeros((P, P)) for c in full}
-        for t, (At, Wt) in enumerate(self.coarse_factors):
-            cols = np.empty((self.width * (P + 1), Wt.shape[0]))
-            for k in range(self.width):
-                c = full[k] if k < F else full[0]
-                cols[k * (P + 1)] = q[idx[c], t]
-                cols[k * (P + 1) + 1 : (k + 1) * (P + 1)] = dq[idx[c], :, t]
-            Dc = (cols @ Wt) @ At  # [width (1 + P), coarse rows of t]
-            for k, c in enumerate(full):
-                if c not in hess:
-                    continue
-                ds = Dc[k * (P + 1)]
-                if ds.min(initial=np.inf) <= 0.0:
-                    del hess[c]
-                    continue
-                a = Dc[k * (P + 1) + 1 : (k + 1) * (P + 1)] / ds
-                hess[c] += (a * coarse_weights[idx[c]][t]) @ a.T
-        return grads, hess, dnus
+    def _derivatives(self, sel, Q, dq, rows, Wr, coarse_weights):
+        """Gradient terms grads[width, P], Gauss-Newton terms hess[width, P, P], ok[width] (the
+        coarse grid physical) and dnu[width, T, P] of the block ``sel`` (padded; a request
+        without the Jacobian has dq = 0 and its terms are unused)."""
+        width, P, T = len(sel), dq.shape[2], len(self.factors)
+        grads, hess = np.zeros((width, P)), np.zeros((width, P, P))
+        ok = np.ones(width, dtype=np.bool_)
+        dnus = np.empty((width, T, P))
+        for t, ((A, W, _, _), (Atc, Wtc)) in enumerate(zip(self.factors, self.coarse_factors, strict=True)):
+            dQ = dq[t]  # [width, P, M]
+            dnus[:, t] = row_dots(dQ.reshape(width * P, -1), self.kernel.norm[t]).reshape(width, P)
+            gM = ((-Wr[t] / rows[t]) @ A) @ W  # [width, M]: sum_r u_r Kr_r per request
+            grads += batch_mat_vec(dQ, gM)
+            # Gauss-Newton matrix on the coarse nodes: each request's q and dq/dtheta as 1 + P rows
+            cols = np.concatenate([Q[t][:, None, :], dQ], axis=1).reshape(width * (P + 1), -1)
+            Dc = ((cols @ Wtc) @ Atc).reshape(width, P + 1, -1)  # [width, 1 + P, coarse rows of t]
+            ds = Dc[:, 0]
+            ok &= ds.min(axis=1) > 0.0
+            a = Dc[:, 1:] / np.where(ds > 0.0, ds, 1.0)[:, None, :]
+            cw = np.stack([coarse_weights[j][t] for j in sel])
+            hess += np.matmul(a * cw[:, None, :], a.transpose(0, 2, 1))
+        return grads, hess, ok, dnus
+
+
+@njit(cache=True)
+def _dot4(x, y):
+    """sum_m x[m] y[m] in a fixed order (four interleaved partial sums, then their sum)."""
+    n = x.shape[0]
+    s0 = s1 = s2 = s3 = 0.0
+    m = 0
+    while m + 4 <= n:
+        s0 += x[m] * y[m]
+        s1 += x[m + 1] * y[m + 1]
+        s2 += x[m + 2] * y[m + 2]
+        s3 += x[m + 3] * y[m + 3]
+        m += 4
+    while m < n:
+        s0 += x[m] * y[m]
+        m += 1
+    return (s0 + s1) + (s2 + s3)
+
+
+@njit(cache=True)
+def row_dots(X, v):
+    """X[i] . v for every row i, each in the same fixed order (BLAS's matrix-vector product is
+    not: its result for a row depends on the row's position and the number of rows)."""
+    out = np.empty(X.shape[0])
+    for i in range(X.shape[0]):
+        out[i] = _dot4(X[i], v)
+    return out
+
+
+@njit(cache=True)
+def row_pair_dots(X, Y):
+    """X[i] . Y[i] for every row i, in the fixed order of ``row_dots``."""
+    out = np.empty(X.shape[0])
+    for i in range(X.shape[0]):
+        out[i] = _dot4(X[i], Y[i])
+    return out
+
+
+@njit(cache=True)
+def batch_mat_vec(X, Y):
+    """out[i, p] = X[i, p] . Y[i] for X[n, P, M] and Y[n, M], in the fixed order of ``row_dots``."""
+    out = np.empty((X.shape[0], X.shape[1]))
+    for i in range(X.shape[0]):
+        for p in range(X.shape[1]):
+            out[i, p] = _dot4(X[i, p], Y[i])
+    return out
 
 
 def replica_inputs(kernel, coarse, log_lumi, weights, coarse_moments, centres, deltas, priors=None):
@@ -243,11 +302,16 @@ def drive(engine, losses, weights, coarse_weights, starts, bounds, max_iteration
     gens = [optimiser(s, bounds, max_iterations, tolerance) for s in starts]
     pending = {j: next(g) for j, g in enumerate(gens)}
     results = [None] * n
+    counts = [0] * n  # evaluations of each replica so far (the engine's lane of its next request)
     while pending:
         order = sorted(pending)
         thetas = [pending[j][0] for j in order]
         jac = [pending[j][1] for j in order]
         extra = {"replicas": order} if getattr(engine, "resident", False) else {}
+        if getattr(engine, "lanes", False):
+            extra["counts"] = [counts[j] for j in order]
+            for j in order:
+                counts[j] += 1
         try:
             evals = engine.evaluate([losses[j] for j in order], [weights[j] for j in order],
                                     [coarse_weights[j] for j in order], thetas, jac, **extra)  # fmt: skip
@@ -313,7 +377,7 @@ class DeviceEngine:
         self.param, self.Ns = param, Ns
         t = np.ascontiguousarray
         self.factors = [
-            (xp.asarray(A), xp.asarray(W), xp.asarray(t(A.T)), xp.asarray(t(W.T))) for A, W in kernel.factors()
+            (xp.asarray(A), xp.asarray(W), xp.asarray(t(A.T)), xp.asarray(t(W.T))) for A, W in kernel.factors(FIT_TOL)
         ]
         self.coarse_factors = [(xp.asarray(t(A.T)), xp.asarray(t(W.T))) for A, W in coarse.factors()]
         self.norm = [np.asarray(n) for n in kernel.norm]
@@ -329,13 +393,13 @@ class DeviceEngine:
         S, P = thetas.shape
         comps, jac = self.param.components_batch(self.Ns, thetas)
         want = np.asarray(jacobian, dtype=np.bool_)
-        q, dq = request_vectors(comps, jac, want)
+        q, dq = request_vectors(comps, jac, want, np.arange(S))  # [T, S, M], [T, S, P, M]
         rep = xp.asarray(np.asarray(replicas, dtype=np.int64))
         T = len(self.factors)
-        nu = np.stack([q[:, k] @ self.norm[k] for k in range(T)], axis=1)  # [S, T]
+        nu = np.stack([q[k] @ self.norm[k] for k in range(T)], axis=1)  # [S, T]
         event_sum, physical, rows = xp.zeros(S), xp.ones(S, dtype=bool), []
         for k, (_, _, At, Wt) in enumerate(self.factors):
-            D = (xp.asarray(q[:, k]) @ Wt) @ At  # [S, rows of k]
+            D = (xp.asarray(q[k]) @ Wt) @ At  # [S, rows of k]
             physical &= D.min(axis=1) > 0.0
             event_sum += (self.weights[k][rep] * xp.log(xp.where(D > 0.0, D, 1.0))).sum(axis=1)
             rows.append(D)
@@ -359,16 +423,16 @@ class DeviceEngine:
         """{request: (gradient term, Gauss-Newton term, dnu[T, P])} for the requests ``full``
         (None where the coarse grid is unphysical), all of them in one product per factor."""
         xp = self.xp
-        F, P = len(full), dq.shape[1]
+        F, P = len(full), dq.shape[2]
         fi = xp.asarray(full)
         rf = rep[fi]
         grads, hess, ok = xp.zeros((F, P)), xp.zeros((F, P, P)), xp.ones(F, dtype=bool)
-        dnus = np.stack([dq[full, :, k] @ self.norm[k] for k in range(len(self.factors))], axis=1)  # [F, T, P]
+        dnus = np.stack([dq[k][full] @ self.norm[k] for k in range(len(self.factors))], axis=1)  # [F, T, P]
         for k, ((A, W, _, _), (Atc, Wtc)) in enumerate(zip(self.factors, self.coarse_factors, strict=True)):
-            dqk = xp.asarray(dq[full, :, k])  # [F, P, M]
+            dqk = xp.asarray(dq[k][full])  # [F, P, M]
             gM = ((-self.weights[k][rf] / rows[k][fi]) @ A) @ W  # [F, M]: sum_r u_r Kr_r per request
             grads += xp.matmul(dqk, gM[:, :, None])[:, :, 0]
-            cols = xp.concatenate([xp.asarray(q[full, k])[:, None], dqk], axis=1).reshape(F * (P + 1), -1)
+            cols = xp.concatenate([xp.asarray(q[k][full])[:, None], dqk], axis=1).reshape(F * (P + 1), -1)
             Dc = ((cols @ Wtc) @ Atc).reshape(F, P + 1, -1)  # [F, 1 + P, coarse rows of k]
             ds = Dc[:, 0]
             ok &= ds.min(axis=1) > 0.0

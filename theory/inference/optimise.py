@@ -105,6 +105,23 @@ def box_step(H, g, lower, upper):
     Parker, Comput. Stat. 10 (1995) 129, on the equivalent bounded least-squares problem). The
     bounds thus shape the step itself, instead of cutting a free step afterwards.
     """
+    d, gain, ok, vals, vecs = _box_step(H, g, lower, upper)
+    if ok:
+        return d, gain
+    from scipy.optimize import lsq_linear
+
+    root = np.sqrt(vals)
+    d = lsq_linear(root[:, None] * vecs.T, -(vecs.T @ g) / root, bounds=(lower, upper), method="bvls",
+                   tol=1e-12).x  # fmt: skip
+    d = np.clip(d, lower, upper)
+    Hd = vecs @ (vals * (vecs.T @ d))
+    return d, float(-(g @ d + 0.5 * d @ Hd))
+
+
+@njit(cache=True)
+def _box_step(H, g, lower, upper):
+    """``box_step`` in one compiled call: (d, gain, True), or (.., False) with the floored
+    eigen-decomposition (vals, vecs) when ``box_qp`` did not finish (the caller's BVLS takes over)."""
     vals, vecs = np.linalg.eigh(H)
     vals = np.maximum(vals, EIG_FLOOR * max(vals.max(), 1e-300))
     free = -(vecs @ ((vecs.T @ g) / vals))
@@ -112,31 +129,28 @@ def box_step(H, g, lower, upper):
         d = free
     else:
         Hf = (vecs * vals) @ vecs.T
-        d, ok = box_qp(0.5 * (Hf + Hf.T), g, lower, upper, np.clip(free, lower, upper))
+        d, ok = box_qp(0.5 * (Hf + Hf.T), g, lower, upper, np.minimum(np.maximum(free, lower), upper))
         if not ok:
-            from scipy.optimize import lsq_linear
-
-            root = np.sqrt(vals)
-            d = lsq_linear(root[:, None] * vecs.T, -(vecs.T @ g) / root, bounds=(lower, upper), method="bvls",
-                           tol=1e-12).x  # fmt: skip
-        d = np.clip(d, lower, upper)
+            return d, np.nan, False, vals, vecs
+        d = np.minimum(np.maximum(d, lower), upper)
     Hd = vecs @ (vals * (vecs.T @ d))
-    return d, float(-(g @ d + 0.5 * d @ Hd))
+    return d, -(g @ d + 0.5 * (d @ Hd)), True, vals, vecs
 
 
+@njit(cache=True)
 def secant_update(S, s, y, gn):
     """The structured secant update of the Gauss-Newton residual term S (Dennis, Gay & Welsch,
     ACM TOMS 7 (1981) 348, NL2SOL): after a step s with gradient change y, S + gn satisfies the
     secant condition (S + gn) s = y, with the least change of S in the weighted norm of y."""
-    ys = float(y @ s)
-    if ys <= 1e-12 * np.linalg.norm(y) * np.linalg.norm(s):
+    ys = y @ s
+    if ys <= 1e-12 * np.sqrt(y @ y) * np.sqrt(s @ s):
         return S
     y_sharp = y - gn @ s
-    sSs = float(s @ S @ s)
+    sSs = s @ (S @ s)
     if sSs != 0.0:  # NL2SOL's sizing: shrink S where it overstates the curvature the step saw
-        S = S * min(1.0, abs(float(s @ y_sharp)) / abs(sSs))
+        S = S * min(1.0, abs(s @ y_sharp) / abs(sSs))
     r = y_sharp - S @ s
-    return S + (np.outer(r, y) + np.outer(y, r)) / ys - float(r @ s) * np.outer(y, y) / ys**2
+    return S + (np.outer(r, y) + np.outer(y, r)) / ys - (r @ s) * np.outer(y, y) / ys**2
 
 
 def minimise(likelihood, start, bounds, max_iterations=100, tolerance=1e-8):

@@ -224,17 +224,29 @@ def project_components(f, jac, weights, comps, comp_jac):
     """Reduced components of flavour vectors f[n, 13] and their Jacobians jac[n, 13, P] for
     every target: comps[T, n, K] and comp_jac[T, n, K, P] with weights[T, K, 13]
     (``REDUCED_WEIGHTS``); zero weights are skipped, the others summed in slot order."""
+    T, K = weights.shape[0], weights.shape[1]
+    P = jac.shape[2]
+    # the nonzero slots of every (target, component), in slot order (a few of the 13)
+    slots = np.empty((T, K, N_SLOTS), dtype=np.int64)
+    count = np.zeros((T, K), dtype=np.int64)
+    for t in range(T):
+        for k in range(K):
+            for a in range(N_SLOTS):
+                if weights[t, k, a] != 0.0:
+                    slots[t, k, count[t, k]] = a
+                    count[t, k] += 1
+    acc = np.empty(P, dtype=np.complex128)
     for j in range(f.shape[0]):
-        for t in range(weights.shape[0]):
-            for k in range(weights.shape[1]):
-                acc = 0.0j
-                for a in range(N_SLOTS):
-                    if weights[t, k, a] != 0.0:
-                        acc += weights[t, k, a] * f[j, a]
-                comps[t, j, k] = acc
-                for p in range(jac.shape[2]):
-                    acc = 0.0j
-                    for a in range(N_SLOTS):
-                        if weights[t, k, a] != 0.0:
-                            acc += weights[t, k, a] * jac[j, a, p]
-                    comp_jac[t, j, k, p] = acc
+        for t in range(T):
+            for k in range(K):
+                value = 0.0j
+                acc[:] = 0.0
+                for m in range(count[t, k]):
+                    a = slots[t, k, m]
+                    w = weights[t, k, a]
+                    value += w * f[j, a]
+                    for p in range(P):
+                        acc[p] += w * jac[j, a, p]
+                comps[t, j, k] = value
+                for p in range(P):
+                    comp_jac[t, j, k, p] = acc[p]

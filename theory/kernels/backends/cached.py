@@ -77,11 +77,17 @@ class CachedKernel:
         ]
         self.n_events = n_ev
 
-    def factors(self):
-        """[(A_t, W_t) for each data set t]: the machine-precision low-rank factors (computed once)."""
+    def factors(self, tol=None):
+        """[(A_t, W_t) for each data set t]: the machine-precision low-rank factors (computed once);
+        with ``tol`` above the kernel's own, those factors truncated to ``tol`` (``truncate``)."""
         if getattr(self, "_factors", None) is None:
             self._factors = [low_rank(b, self.tol) for b in self.blocks]
-        return self._factors
+        if tol is None or tol <= getattr(self, "tol", COMPRESSION_TOL):
+            return self._factors
+        cache = self.__dict__.setdefault("_truncated", {})
+        if tol not in cache:
+            cache[tol] = [truncate(A, W, b, tol) for (A, W), b in zip(self._factors, self.blocks, strict=True)]
+        return cache[tol]
 
     @property
     def n_components(self):
@@ -116,6 +122,17 @@ def low_rank(Kr, tol=COMPRESSION_TOL):
         U, S, Vt = np.linalg.svd(Kr / norms[:, None], full_matrices=False)
     r = max(1, int(np.count_nonzero(S > tol)))
     return np.ascontiguousarray(U[:, :r] * (S[:r] * norms[:, None])), np.ascontiguousarray(Vt[:r])
+
+
+def truncate(A, W, Kr, tol):
+    """``low_rank``'s factors (A, W) of Kr truncated to the looser ``tol``, without a second SVD:
+    A = U diag(S) diag(row norms), so the singular values of the row-normalised kernel are the
+    column norms of A / row norms, in decreasing order."""
+    norms = np.linalg.norm(Kr, axis=1)
+    norms[norms == 0.0] = 1.0
+    S = np.linalg.norm(A / norms[:, None], axis=0)
+    r = max(1, int(np.count_nonzero(S > tol)))
+    return np.ascontiguousarray(A[:, :r]), np.ascontiguousarray(W[:r])
 
 
 _event_u = njit(inline="always")(event_u_scalar)
