@@ -91,6 +91,39 @@ def test_coarse_gauss_newton_matrix_matches_the_per_event_one(setting):
     assert np.all(np.abs(eig - 1) < 0.06), eig  # measured 0.4-4.8% over seeds 23-26 (this one: 4.8%)
 
 
+def test_curvature_completes_the_per_event_hessian(setting):
+    """The engine's second-order term plus the per-event Gauss-Newton matrix is the profiled loss's
+    exact Hessian: against central differences of the per-event gradient, away from the minimum
+    (where the term is not small), with the luminosity nuisances free."""
+    from theory.inference.likelihood import ReplicaLoss
+    from theory.inference.lockstep import LockstepEngine
+    from theory.inference.moments import replica_moments
+
+    run, samples, backend = setting
+    w = row_weights(run, samples, [3])[3]
+    lk = Likelihood(backend, w, [1.01, 0.99], [0.02, 0.02])
+    theta = run.truth_free() * (1.0 + 0.05 * np.random.default_rng(2).standard_normal(run.param.n_params))
+    exact = lk.full(theta)
+    coarse, kern = run.coarse_kernel, backend.kernel
+    cm = replica_moments(run.sets[0].coarse_grid, samples, run.seed, [3], ("p", "n"))[0]
+    loss = ReplicaLoss([w[kern.order[t]].sum() for t in range(2)], backend.problem.set_log_lumi, [1.01, 0.99],
+                       [0.02, 0.02])  # fmt: skip
+    engine = LockstepEngine(kern, coarse, run.param, run.contour.N)
+    ev = engine.evaluate([loss], [[w[kern.order[t]] for t in range(2)]], [[cm[coarse.order[t]] for t in range(2)]],
+                         [theta], [True])[0]  # fmt: skip
+    P = len(theta)
+    fd = np.empty((P, P))
+    for q in range(P):
+        h = 1e-6 * max(1.0, abs(theta[q]))
+        e = np.zeros(P)
+        e[q] = h
+        fd[:, q] = (lk.full(theta + e).grad - lk.full(theta - e).grad) / (2 * h)
+    scale = np.abs(fd).max()
+    assert np.array_equal(ev.curvature, ev.curvature.T)
+    assert np.abs(exact.hessian + ev.curvature - fd).max() <= 1e-7 * scale  # measured 2.6e-10
+    assert np.abs(exact.hessian - fd).max() > 1e-2 * scale  # the Gauss-Newton matrix alone is not it
+
+
 def test_request_vectors_are_the_kernels_real_layout():
     from theory.inference.lockstep import request_vectors
     from theory.kernels.backends.cached import parameter_vectors
@@ -111,7 +144,8 @@ def test_request_vectors_are_the_kernels_real_layout():
 def test_device_engine_equals_the_cpu_engine(setting, monkeypatch):
     """The GPU lockstep engine (whole rounds as single products; numpy standing in for CuPy, the
     same code path) gives every request the CPU engine's loss, gradient and Gauss-Newton matrix,
-    also for line-search requests without the Jacobian and across several rounds of a fit."""
+    and second-order term, also for line-search requests without the Jacobian and across several
+    rounds of a fit."""
     from theory.inference import lockstep
     from theory.inference.fits import replica_centres
     from theory.inference.lockstep import DeviceEngine, LockstepEngine, replica_inputs
@@ -138,6 +172,7 @@ def test_device_engine_equals_the_cpu_engine(setting, monkeypatch):
         if want:
             np.testing.assert_allclose(eb.grad, ea.grad, rtol=1e-9, atol=1e-9 * np.abs(ea.grad).max())
             np.testing.assert_allclose(eb.hessian, ea.hessian, rtol=1e-9, atol=1e-9 * np.abs(ea.hessian).max())
+            np.testing.assert_allclose(eb.curvature, ea.curvature, rtol=1e-9, atol=1e-9 * np.abs(ea.curvature).max())
         else:
             assert ea.grad is None and eb.grad is None
     # whole fits: the job's replicas through the device engine end where the CPU engine's do

@@ -51,3 +51,46 @@ def test_box_step_takes_the_free_newton_step_inside_the_box():
     assert gain == pytest.approx(0.75, rel=1e-15)
     d, gain = box_step(H, g, np.array([-1.0, -0.1]), np.array([0.2, 1.0]))
     np.testing.assert_allclose(d, [0.2, -0.1])  # separable: each coordinate clipped
+
+
+class _Quartic:
+    """F = (t - m).A.(t - m) / 2 + sum (t - m)^4 / 4 with a Gauss-Newton part that is half the Hessian
+    and the other half as ``curvature`` (or none): the optimiser's view of a lockstep evaluation."""
+
+    def __init__(self, curvature, indefinite=False):
+        rng = np.random.default_rng(3)
+        Q, _ = np.linalg.qr(rng.standard_normal((5, 5)))
+        self.A = (Q * np.logspace(0, 2, 5)) @ Q.T
+        self.m = rng.uniform(-0.5, 0.5, 5)
+        self.curvature, self.indefinite = curvature, indefinite
+        self.unphysical = 0
+
+    def value(self, theta):
+        from theory.inference.likelihood import Evaluation
+
+        d = theta - self.m
+        return Evaluation(theta, 0.5 * d @ self.A @ d + 0.25 * np.sum(d**4), np.zeros(0))
+
+    def full(self, theta):
+        ev = self.value(theta)
+        d = theta - self.m
+        H = self.A + np.diag(3.0 * d**2)
+        ev.grad, ev.hessian = self.A @ d + d**3, 0.5 * H
+        if self.curvature:  # the rest of the Hessian, or a wrong one that makes it indefinite
+            ev.curvature = 0.5 * H if not self.indefinite else -0.5 * H - np.eye(5) * 50.0
+        return ev
+
+
+def test_newton_steps_with_the_curvature_and_secant_steps_without():
+    """With the second-order term the steps are Newton's (fewer evaluations to the same minimum);
+    where it would make the Hessian indefinite, the secant-completed Gauss-Newton matrix is used."""
+    from theory.inference.optimise import minimise
+
+    bounds = np.tile([-3.0, 3.0], (5, 1))
+    start = np.full(5, 1.5)
+    runs = {k: minimise(_Quartic(*k), start, bounds, tolerance=1e-14) for k in [(True,), (False,), (True, True)]}
+    for r in runs.values():
+        assert r["status"] == 0
+        np.testing.assert_allclose(r["params"], _Quartic(False).m, atol=1e-6)
+    assert runs[(True,)]["evaluations"] < runs[(False,)]["evaluations"] - 2
+    assert runs[(True, True)]["evaluations"] == runs[(False,)]["evaluations"]  # indefinite: ignored

@@ -54,28 +54,32 @@ SHAPES = [(-0.4, 3.2), (-1.15, 6.0), (0.3, 0.8)]
 def test_shape_moment_against_quadrature(a, b):
     from scipy.integrate import quad
 
-    from theory.pdfs.stats2 import _shape
-    from theory.qcd.special import lgamma_digamma_mod
+    from theory.pdfs.stats2 import _log_shape
+    from theory.qcd.special import lgamma_digamma_trigamma_mod
 
-    lg_b, psi_b = lgamma_digamma_mod(b + 1.0 + 0j)
+    lg_b, psi_b, tri_b = lgamma_digamma_trigamma_mod(b + 1.0 + 0j)
     for N in (2.0, 3.7):
         exact = quad(lambda x: x ** (N - 1) * x**a * (1 - x) ** b, 0, 1, limit=200)[0]
-        assert _shape(complex(N), a, b, lg_b, psi_b)[0].real == pytest.approx(exact, rel=1e-9)
+        assert _log_shape(complex(N), a, b, lg_b, psi_b, tri_b)[0].real == pytest.approx(exact, rel=1e-9)
 
 
 @pytest.mark.parametrize("a,b", SHAPES)
-def test_shape_gradients_against_finite_differences(a, b):
-    from theory.pdfs.stats2 import _shape
-    from theory.qcd.special import lgamma_digamma_mod
+def test_shape_log_derivatives_against_finite_differences(a, b):
+    """ln s's first derivatives against differences of s, its second against differences of them."""
+    from theory.pdfs.stats2 import _log_shape
+    from theory.qcd.special import lgamma_digamma_trigamma_mod
 
     def s(a_, b_):
-        lg, psi = lgamma_digamma_mod(b_ + 1.0 + 0j)
-        return _shape(2.3 + 1.7j, a_, b_, lg, psi)
+        return _log_shape(2.3 + 1.7j, a_, b_, *lgamma_digamma_trigamma_mod(b_ + 1.0 + 0j))
 
-    _, ds_da, ds_db = s(a, b)
+    v, la, lb, laa, lab, lbb = s(a, b)
     h = 1e-6
-    assert ds_da == pytest.approx((s(a + h, b)[0] - s(a - h, b)[0]) / (2 * h), rel=1e-7, abs=1e-9)
-    assert ds_db == pytest.approx((s(a, b + h)[0] - s(a, b - h)[0]) / (2 * h), rel=1e-7, abs=1e-9)
+    assert v * la == pytest.approx((s(a + h, b)[0] - s(a - h, b)[0]) / (2 * h), rel=1e-7, abs=1e-9)
+    assert v * lb == pytest.approx((s(a, b + h)[0] - s(a, b - h)[0]) / (2 * h), rel=1e-7, abs=1e-9)
+    h = 1e-5
+    assert laa == pytest.approx((s(a + h, b)[1] - s(a - h, b)[1]) / (2 * h), rel=1e-7, abs=1e-9)
+    assert lab == pytest.approx((s(a, b + h)[1] - s(a, b - h)[1]) / (2 * h), rel=1e-7, abs=1e-9)
+    assert lbb == pytest.approx((s(a, b + h)[2] - s(a, b - h)[2]) / (2 * h), rel=1e-7, abs=1e-9)
 
 
 def test_sum_rules_pin_the_moments_whatever_the_shape():
@@ -95,3 +99,59 @@ def test_moment_values_are_the_batched_moments_without_their_jacobian():
     param = Stats2()
     f, _ = param.moments_batch(Ns, thetas)
     assert np.array_equal(param.moment_values(Ns, thetas, batch=64), f)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_curvature_against_finite_differences_of_the_jacobian(seed):
+    """flavour_curvature's sum_j Re(conj(gam) d2f) against central differences of the analytic
+    Jacobian, for a random adjoint at random points inside the bounds, all nine parameters."""
+    from theory.pdfs.stats2 import BOUNDS, KAPPA, flavour_curvature, flavour_moments
+
+    rng = np.random.default_rng(seed)
+    Ns = Contour().N
+    lo, hi = np.array(BOUNDS).T
+    theta = lo + (hi - lo) * rng.uniform(0.2, 0.8, 9)
+    gam = rng.standard_normal((len(Ns), 13)) + 1j * rng.standard_normal((len(Ns), 13))
+
+    def jac(th, shapes=None):
+        f, J = np.empty((len(Ns), 13), complex), np.empty((len(Ns), 13, 9), complex)
+        flavour_moments(Ns, th, KAPPA, f, J, np.empty((0, 4, 6), complex) if shapes is None else shapes)
+        return f, J
+
+    shapes = np.empty((len(Ns), 4, 6), complex)
+    f, J = jac(theta, shapes)
+    f0, J0 = jac(theta)
+    assert np.array_equal(f, f0) and np.array_equal(J, J0)  # keeping the shapes changes nothing
+    R = np.empty((9, 9))
+    flavour_curvature(shapes, theta, KAPPA, gam, R)
+    fd = np.empty((9, 9))
+    for q in range(9):
+        h = 1e-5 * max(1.0, abs(theta[q]))
+        e = np.zeros(9)
+        e[q] = h
+        fd[:, q] = np.einsum("jf,jfp->p", np.conj(gam), (jac(theta + e)[1] - jac(theta - e)[1]) / (2 * h)).real
+    assert np.array_equal(R, R.T)
+    assert np.max(np.abs(R - fd)) <= 1e-7 * np.max(np.abs(fd))
+    assert np.abs(fd).max(axis=1).min() > 1e-6 * np.abs(fd).max()  # every parameter has curvature to test
+    assert fd[4, 4] == 0.0 and R[4, 4] == 0.0  # the sea's normalisation enters linearly
+
+
+def test_component_curvature_of_the_free_parameters():
+    """Stats2.curvature: the components' second derivatives (through the component weights),
+    free parameters only, contracted with a component adjoint; against the components' Jacobian."""
+    p = Stats2(free=("uv_b", "sea_A", "sea_a", "g_a", "g_b"), fixed={"dv_b": 4.5})
+    Ns = Contour().N[::3]
+    rng = np.random.default_rng(4)
+    thetas = p.truth[None] * (1.0 + 0.03 * rng.standard_normal((2, p.n_params)))
+    adj = rng.standard_normal((2, 2, len(Ns), 3)) + 1j * rng.standard_normal((2, 2, len(Ns), 3))
+    comps, _, shapes = p.components_batch(Ns, thetas, shapes=True)
+    assert np.array_equal(comps, p.components_batch(Ns, thetas)[0])
+    R = p.curvature(thetas, adj, shapes)
+    for b in range(2):
+        fd = np.empty((p.n_params, p.n_params))
+        for q in range(p.n_params):
+            e = np.zeros(p.n_params)
+            e[q] = 1e-6
+            up, dn = p.components_batch(Ns, thetas[b] + e)[1], p.components_batch(Ns, thetas[b] - e)[1]
+            fd[:, q] = np.einsum("tjk,tjkp->p", np.conj(adj[b]), (up[0] - dn[0]) / 2e-6).real
+        assert np.max(np.abs(R[b] - fd)) <= 1e-6 * np.max(np.abs(fd))

@@ -25,8 +25,10 @@ Hessian):
 
 with J_i = d dsigma_i / dtheta. H is the Gauss-Newton (Fisher-scoring) matrix: the omitted
 sum_t lambda_t d2nu_t - sum_i w_i d2dsigma_i / dsigma_i has expectation zero at the truth and is
-small wherever the model describes the data; the optimiser (``theory.inference.optimise``) uses
-H only for its step, the line search uses F itself. The -kappa term is the normalisation
+small wherever the model describes the data, but not at a replica's minimum along the weakly
+determined directions; the lockstep engine computes it too (``Evaluation.curvature``). The
+optimiser (``theory.inference.optimise``) uses H (and the term) only for its step, the line
+search uses F itself. The -kappa term is the normalisation
 information a free luminosity takes away.
 
 Unphysical points: where dsigma <= 0 at any event or any normalisation node, F is +inf (the
@@ -69,6 +71,11 @@ class Evaluation:
     """The profiled nuisances lambda_t (data-set order)."""
     grad: np.ndarray | None = None
     hessian: np.ndarray | None = None
+    """The Gauss-Newton matrix (with the luminosity profile's term and the priors)."""
+    curvature: np.ndarray | None = None
+    """The rest of the Hessian, sum_t lambda_t d2nu_t - sum_i w_i d2dsigma_i / dsigma_i, where the
+    engine computes it (``theory.inference.lockstep``): hessian + curvature is the exact Hessian
+    of the profiled loss (up to the Gauss-Newton matrix's own approximation). None elsewhere."""
 
     @property
     def physical(self):
@@ -100,10 +107,15 @@ class ReplicaLoss:
         self.unphysical = 0
         """Trial points with dsigma <= 0 somewhere (each one made the optimiser step back)."""
 
-    def combine(self, theta, physical, event_sum, nu, event_grad=None, event_hessian=None, dnu=None):
+    def lumi(self, nu):
+        """The profiled nuisances lambda_t(theta) at expected counts nu[T] (all positive)."""
+        return _profile(self.W, self.c, self.delta2, np.asarray(nu, dtype=float))[0]
+
+    def combine(self, theta, physical, event_sum, nu, event_grad=None, event_hessian=None, dnu=None, curvature=None):
         """The Evaluation from the event term sum_i w_i ln dsigma_i (``event_sum``), the expected
         counts nu[2] and, for the gradient and Gauss-Newton matrix, -sum_i w_i J_i / dsigma_i
-        (``event_grad``), sum_i w_i J_i J_i^T / dsigma_i^2 (``event_hessian``) and dnu[2, P].
+        (``event_grad``), sum_i w_i J_i J_i^T / dsigma_i^2 (``event_hessian``) and dnu[2, P];
+        ``curvature``: the Hessian's second-order term, passed through (``Evaluation.curvature``).
         ``physical`` False (some dsigma <= 0): loss +inf."""
         nu = np.asarray(nu, dtype=float)
         if not physical or nu.min() <= 0.0:
@@ -120,7 +132,7 @@ class ReplicaLoss:
         if self.priors is not None:
             grad += self.priors.precision * (theta - self.priors.mean)
             H[np.diag_indices_from(H)] += self.priors.precision
-        return Evaluation(theta, loss, lam, grad, H)
+        return Evaluation(theta, loss, lam, grad, H, curvature)
 
 
 @njit(cache=True)

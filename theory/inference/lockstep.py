@@ -9,6 +9,7 @@ replicas still running and evaluates them at once on the cached kernel's factors
     loss      sum_r m_r ln D_r  per request     (m: the replica's row weights or data moments)
     gradient  (U A_t) W_t, U = -m / D, contracted with dq/dtheta   (requests with the Jacobian)
     Hessian   sum_h m'_h a_h a_h^T,  a_h = d ln dsigma_h / dtheta on the coarse grid nodes h
+    curvature V_t . d2q,  V_t = lambda_t norm_t - sum_r (m_r / D_r) Kr_r  (the gradient's own adjoint)
 
 The Gauss-Newton matrix uses a coarse grid (``COARSE``: the fine grid's cells with 6 x 4 nodes):
 m'_h = sum_i w_i B'_h(x_i, Q^2_i) are the data moments of its basis, and sum_h m'_h a_h a_h^T
@@ -17,6 +18,12 @@ the exact one's within 0.4-5% at 5,000 + 5,000 events, over four samples; 8 x 6 
 ~9%, each on one sample): plenty for a
 step metric (the line search and the gradient use the exact loss), at a fraction of a Jacobian
 pass over every row. The expected counts and their derivatives use the normalisation rows.
+
+The curvature is the rest of the profiled loss's Hessian, sum_t lambda_t d2nu_t -
+sum_r m_r d2D_r / D_r: the loss is linear in the moments, so it is the gradient's adjoint V_t
+contracted with the moments' second derivatives (the parametrisation's ``curvature``, analytic,
+never stored), with no product over the rows. The optimiser takes Newton's step with the
+Gauss-Newton matrix plus it wherever that is positive definite (``Evaluation.curvature``).
 
 Batch invariance. The requests are the rows of every matrix product, in blocks of exactly
 ``WIDTH`` (the last one padded), each block's products single-threaded, the blocks spread over
@@ -79,6 +86,22 @@ def request_vectors(comps, jac, want, rows):
     return q, dq
 
 
+@njit(cache=True)
+def component_adjoints(V, n, K):
+    """adjoint[R, T, n, K] (complex, the components' layout) of real-layout vectors V[T, R, M]:
+    sum_m V[t, r, m] x[m] = Re sum conj(adjoint[r, t]) c for the real layout x of components c
+    (``request_vectors``: Im then Re), so adjoint = V[Re half] + i V[Im half]."""
+    T, R = V.shape[0], V.shape[1]
+    half = K * n
+    out = np.empty((R, T, n, K), dtype=np.complex128)
+    for r in range(R):
+        for t in range(T):
+            for k in range(K):
+                for j in range(n):
+                    out[r, t, j, k] = complex(V[t, r, half + k * n + j], V[t, r, k * n + j])
+    return out
+
+
 def blas_controller():
     """One threadpoolctl controller per process (building one scans the loaded libraries)."""
     global _CONTROLLER
@@ -129,6 +152,9 @@ class LockstepEngine:
         self.coarse_factors = [(t(A.T), t(W.T)) for A, W in coarse.factors()]
         self.workers = max(1, int(workers))
         self.rounds = 0
+        self.curvature = hasattr(param, "curvature")
+        """The parametrisation gives the second derivatives of its moments: every evaluation with
+        the Jacobian carries the Hessian's second-order term (``Evaluation.curvature``)."""
 
     lanes = True
     """``drive`` passes each request's count (its replica's evaluations so far)."""
@@ -178,7 +204,10 @@ class LockstepEngine:
         n = len(idx)
         sel = np.concatenate([idx, np.repeat(idx[:1], width - n)])
         # the moments of the block's own requests (scratch the size of a block, not of a round)
-        comps, jac = self.param.components_batch(self.Ns, thetas[idx], parallel=False)
+        if self.curvature:  # with the log-shapes the curvature needs (one digamma/trigamma pass for both)
+            comps, jac, shapes = self.param.components_batch(self.Ns, thetas[idx], parallel=False, shapes=True)
+        else:
+            comps, jac = self.param.components_batch(self.Ns, thetas[idx], parallel=False)
         slots = np.arange(width)
         Q, dq = request_vectors(comps, jac, want[idx], np.where(slots < n, slots, 0))  # [T, width, M], [T, width, P, M]
         want = want[sel]
@@ -194,34 +223,47 @@ class LockstepEngine:
             D = np.where(D > 0.0, D, 1.0)  # an unphysical request's rows: finite, its result unused
             event_sum += row_pair_dots(Wr[t], np.log(D))
             rows.append(D)
-        full = want & physical
+        full = want & physical & (nu.min(axis=1) > 0.0)
         if full[:n].any():
-            grads, hess, ok, dnus = self._derivatives(sel, Q, dq, rows, Wr, coarse_weights)
+            # the profiled nuisances weight the normalisation's curvature (the padding copies its first)
+            lam = np.stack([losses[j].lumi(nu[c]) if full[c] else np.ones(T) for c, j in enumerate(sel)])
+            grads, hess, ok, dnus, V = self._derivatives(sel, Q, dq, rows, Wr, coarse_weights, lam)
             full &= ok
+            curv = np.zeros((width, dq.shape[2], dq.shape[2]))
+            mine = np.flatnonzero(full[:n])
+            if self.curvature and len(mine):
+                K = self.param.component_weights.shape[1]
+                adj = component_adjoints(np.ascontiguousarray(V[:, mine]), len(self.Ns), K)
+                curv[mine] = self.param.curvature(thetas[idx[mine]], adj, shapes[mine])
         out = []
         for c, j in enumerate(idx):
             loss = losses[j]
             if not physical[c] or (want[c] and not full[c]):
                 out.append(loss.combine(thetas[j], False, 0.0, nu[c]))
             elif full[c]:
-                out.append(loss.combine(thetas[j], True, event_sum[c], nu[c], grads[c], hess[c], dnus[c]))
+                out.append(loss.combine(thetas[j], True, event_sum[c], nu[c], grads[c], hess[c], dnus[c],
+                                        curv[c] if self.curvature else None))  # fmt: skip
             else:
                 out.append(loss.combine(thetas[j], True, event_sum[c], nu[c]))
         return out
 
-    def _derivatives(self, sel, Q, dq, rows, Wr, coarse_weights):
+    def _derivatives(self, sel, Q, dq, rows, Wr, coarse_weights, lam):
         """Gradient terms grads[width, P], Gauss-Newton terms hess[width, P, P], ok[width] (the
-        coarse grid physical) and dnu[width, T, P] of the block ``sel`` (padded; a request
-        without the Jacobian has dq = 0 and its terms are unused)."""
+        coarse grid physical), dnu[width, T, P] and the adjoints V[T, width, M] of the block
+        ``sel`` (padded; a request without the Jacobian has dq = 0 and its terms are unused):
+        V_t = lambda_t norm_t - sum_r (m_r / D_r) Kr_r, whose contraction with dq is the profiled
+        loss's gradient and with d2q its curvature (``curvature``)."""
         width, P, T = len(sel), dq.shape[2], len(self.factors)
         grads, hess = np.zeros((width, P)), np.zeros((width, P, P))
         ok = np.ones(width, dtype=np.bool_)
         dnus = np.empty((width, T, P))
+        V = np.empty((T, width, dq.shape[3]))
         for t, ((A, W, _, _), (Atc, Wtc)) in enumerate(zip(self.factors, self.coarse_factors, strict=True)):
             dQ = dq[t]  # [width, P, M]
             dnus[:, t] = row_dots(dQ.reshape(width * P, -1), self.kernel.norm[t]).reshape(width, P)
             gM = ((-Wr[t] / rows[t]) @ A) @ W  # [width, M]: sum_r u_r Kr_r per request
             grads += batch_mat_vec(dQ, gM)
+            V[t] = gM + lam[:, t, None] * self.kernel.norm[t]
             # Gauss-Newton matrix on the coarse nodes: each request's q and dq/dtheta as 1 + P rows
             cols = np.concatenate([Q[t][:, None, :], dQ], axis=1).reshape(width * (P + 1), -1)
             Dc = ((cols @ Wtc) @ Atc).reshape(width, P + 1, -1)  # [width, 1 + P, coarse rows of t]
@@ -230,7 +272,7 @@ class LockstepEngine:
             a = Dc[:, 1:] / np.where(ds > 0.0, ds, 1.0)[:, None, :]
             cw = np.stack([coarse_weights[j][t] for j in sel])
             hess += np.matmul(a * cw[:, None, :], a.transpose(0, 2, 1))
-        return grads, hess, ok, dnus
+        return grads, hess, ok, dnus, V
 
 
 @njit(cache=True)
@@ -391,7 +433,10 @@ class DeviceEngine:
         xp = self.xp
         thetas = np.asarray(thetas, dtype=float)
         S, P = thetas.shape
-        comps, jac = self.param.components_batch(self.Ns, thetas)
+        if hasattr(self.param, "curvature"):
+            comps, jac, shapes = self.param.components_batch(self.Ns, thetas, shapes=True)
+        else:
+            (comps, jac), shapes = self.param.components_batch(self.Ns, thetas), None
         want = np.asarray(jacobian, dtype=np.bool_)
         q, dq = request_vectors(comps, jac, want, np.arange(S))  # [T, S, M], [T, S, P, M]
         rep = xp.asarray(np.asarray(replicas, dtype=np.int64))
@@ -404,34 +449,40 @@ class DeviceEngine:
             event_sum += (self.weights[k][rep] * xp.log(xp.where(D > 0.0, D, 1.0))).sum(axis=1)
             rows.append(D)
         physical, event_sum = _host(physical), _host(event_sum)
-        full = np.flatnonzero(want & physical)
-        derivs = self._derivatives(full, rep, q, dq, rows) if len(full) else {}
+        full = np.flatnonzero(want & physical & (nu.min(axis=1) > 0.0))
+        lam = np.stack([losses[j].lumi(nu[j]) for j in full]) if len(full) else np.zeros((0, T))
+        derivs = self._derivatives(full, rep, thetas, q, dq, rows, lam, shapes) if len(full) else {}
         out = []
         for j in range(S):
             loss = losses[j]
-            if not physical[j] or (j in derivs and derivs[j] is None):
+            if not physical[j] or (want[j] and j not in derivs) or (j in derivs and derivs[j] is None):
                 out.append(loss.combine(thetas[j], False, 0.0, nu[j]))
             elif j in derivs:
-                g, h, dnu = derivs[j]
-                out.append(loss.combine(thetas[j], True, event_sum[j], nu[j], g, h, dnu))
+                g, h, dnu, curv = derivs[j]
+                out.append(loss.combine(thetas[j], True, event_sum[j], nu[j], g, h, dnu, curv))
             else:
                 out.append(loss.combine(thetas[j], True, event_sum[j], nu[j]))
         self.rounds += 1
         return out
 
-    def _derivatives(self, full, rep, q, dq, rows):
-        """{request: (gradient term, Gauss-Newton term, dnu[T, P])} for the requests ``full``
-        (None where the coarse grid is unphysical), all of them in one product per factor."""
+    def _derivatives(self, full, rep, thetas, q, dq, rows, lam, shapes):
+        """{request: (gradient term, Gauss-Newton term, dnu[T, P], curvature or None)} for the
+        requests ``full`` (None where the coarse grid is unphysical), all of them in one product
+        per factor; lam[F, T]: their profiled nuisances (``LockstepEngine._derivatives``); shapes:
+        the round's log-shapes (``components_batch(..., shapes=True)``) or None."""
         xp = self.xp
         F, P = len(full), dq.shape[2]
+        T = len(self.factors)
         fi = xp.asarray(full)
         rf = rep[fi]
         grads, hess, ok = xp.zeros((F, P)), xp.zeros((F, P, P)), xp.ones(F, dtype=bool)
-        dnus = np.stack([dq[k][full] @ self.norm[k] for k in range(len(self.factors))], axis=1)  # [F, T, P]
+        dnus = np.stack([dq[k][full] @ self.norm[k] for k in range(T)], axis=1)  # [F, T, P]
+        V = np.empty((T, F, dq.shape[3]))
         for k, ((A, W, _, _), (Atc, Wtc)) in enumerate(zip(self.factors, self.coarse_factors, strict=True)):
             dqk = xp.asarray(dq[k][full])  # [F, P, M]
             gM = ((-self.weights[k][rf] / rows[k][fi]) @ A) @ W  # [F, M]: sum_r u_r Kr_r per request
             grads += xp.matmul(dqk, gM[:, :, None])[:, :, 0]
+            V[k] = _host(gM) + lam[:, k, None] * self.norm[k]
             cols = xp.concatenate([xp.asarray(q[k][full])[:, None], dqk], axis=1).reshape(F * (P + 1), -1)
             Dc = ((cols @ Wtc) @ Atc).reshape(F, P + 1, -1)  # [F, 1 + P, coarse rows of k]
             ds = Dc[:, 0]
@@ -439,4 +490,8 @@ class DeviceEngine:
             a = Dc[:, 1:] / xp.where(ds > 0.0, ds, 1.0)[:, None, :]
             hess += xp.matmul(a * self.coarse_weights[k][rf][:, None, :], a.transpose(0, 2, 1))
         grads, hess, ok = _host(grads), _host(hess), _host(ok)
-        return {int(j): (grads[c], hess[c], dnus[c]) if ok[c] else None for c, j in enumerate(full)}
+        curv = [None] * F
+        if shapes is not None:  # the moments' second derivatives: on the host, as c(N; theta)
+            K = self.param.component_weights.shape[1]
+            curv = self.param.curvature(thetas[full], component_adjoints(V, len(self.Ns), K), shapes[full])
+        return {int(j): (grads[c], hess[c], dnus[c], curv[c]) if ok[c] else None for c, j in enumerate(full)}

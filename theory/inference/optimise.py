@@ -10,9 +10,13 @@ as in Nocedal & Wright, "Numerical Optimization", 2nd ed., sections 16.7 and 18.
 3. trial points theta + t d, t = 1, 1/2, 1/4, ..., until the Armijo condition
    F(trial) <= F + ARMIJO g.(trial - theta) holds. A trial point where some dsigma <= 0 has
    F = +inf and is simply a rejected step (counted as ``unphysical``).
-The Gauss-Newton matrix is completed by NL2SOL's structured secant update of the terms it leaves
-out; after a step the line search had to cut, the next steps are damped (Levenberg-Marquardt,
-H + mu diag(H)), and after a full step the damping relaxes.
+Where the evaluation carries the Hessian's second-order term (``Evaluation.curvature``: the
+lockstep engine computes it from the moments' second derivatives) and the full Hessian is
+positive definite, the step is Newton's with it; elsewhere (far from the minimum, where the
+loss is not convex, or on backends without it) the Gauss-Newton matrix is completed by NL2SOL's
+structured secant update of the terms it leaves out. After a step the line search had to cut,
+the next steps are damped (Levenberg-Marquardt, H + mu diag(H)), and after a full step the
+damping relaxes.
 Convergence: the gain the model predicts for the next step (the Newton decrement g.H^-1.g / 2
 where no bound binds; 0.5 is one standard deviation) below ``tolerance``.
 
@@ -29,6 +33,10 @@ MAX_HALVINGS = 40
 STALL = 1e-3
 STALL_ITERATIONS = 8
 """Stop (status 2) after this many steps in a row that each gained less than STALL x tolerance."""
+
+
+NEWTON_FLOOR = 1e-12
+"""The full Hessian is used where its smallest eigenvalue exceeds this times its largest."""
 
 
 QP_ITERATIONS = 200
@@ -138,6 +146,13 @@ def _box_step(H, g, lower, upper):
 
 
 @njit(cache=True)
+def positive_definite(H):
+    """True where the symmetric H's eigenvalues all exceed NEWTON_FLOOR times the largest."""
+    vals = np.linalg.eigvalsh(H)
+    return vals[0] > NEWTON_FLOOR * vals[-1] and vals[-1] > 0.0
+
+
+@njit(cache=True)
 def secant_update(S, s, y, gn):
     """The structured secant update of the Gauss-Newton residual term S (Dennis, Gay & Welsch,
     ACM TOMS 7 (1981) 348, NL2SOL): after a step s with gradient change y, S + gn satisfies the
@@ -218,6 +233,10 @@ def optimiser(start, bounds, max_iterations=100, tolerance=1e-8):
         damping, stalled = 0.0, 0
         for _ in range(max_iterations):
             g, H = cur.grad, cur.hessian + S
+            if cur.curvature is not None:  # Newton's step where the full Hessian is positive definite
+                exact = cur.hessian + cur.curvature
+                if positive_definite(exact):
+                    H = exact
             if damping > 0.0:
                 H = H + damping * np.diag(np.abs(np.diag(H)))
             d, decrement = box_step(H, g, lo - cur.theta, hi - cur.theta)

@@ -1,6 +1,6 @@
 """The "stats2" parametrisation: what inclusive p and n DIS alone can determine.
 
-At the input scale Q0 (per flavour f(x) = A x^a (1-x)^b, moments B(N + a, b + 1) in ``_shape`` below):
+At the input scale Q0 (per flavour f(x) = A x^a (1-x)^b, moments B(N + a, b + 1) in ``_log_shape`` below):
 
     u_v = A_uv x^a_uv (1-x)^b_uv        A_uv from int u_v = 2     (quark number)
     d_v = A_dv x^a_dv (1-x)^b_dv        A_dv from int d_v = 1
@@ -45,7 +45,7 @@ from theory.qcd.flavours import (
     G,
     project_components,
 )
-from theory.qcd.special import lgamma_digamma_mod
+from theory.qcd.special import lgamma_digamma_trigamma_mod
 
 NAMES = ("uv_a", "uv_b", "dv_a", "dv_b", "sea_A", "sea_a", "sea_b", "g_a", "g_b")
 TRUTH = (-0.2, 3.0, -0.2, 4.0, 0.1939875, -1.1, 6.0, -1.1, 5.0)
@@ -69,24 +69,54 @@ FREE = ("uv_a", "dv_a", "sea_A", "sea_a", "g_a")
 
 
 @njit(cache=True)
-def _shape(N, a, b, lg_b, psi_b):
-    """s(N) = B(N + a, b + 1) and ds/da, ds/db, given ln Gamma(b + 1) and psi(b + 1)."""
-    lg_1, psi_1 = lgamma_digamma_mod(N + a)
-    lg_2, psi_2 = lgamma_digamma_mod(N + a + b + 1.0)
-    B = cmath.exp(lg_1 + lg_b - lg_2)
-    return B, B * (psi_1 - psi_2), B * (psi_b - psi_2)
+def _log_shape(N, a, b, lg_b, psi_b, tri_b):
+    """s(N) = B(N + a, b + 1) with the derivatives of ln s: (s, l_a, l_b, l_aa, l_ab, l_bb), given
+    ln Gamma(b + 1), psi(b + 1) and psi'(b + 1): l_a = psi(N + a) - psi(N + a + b + 1),
+    l_b = psi(b + 1) - psi(N + a + b + 1), and the same with psi' for the second derivatives
+    (l_ab = -psi'(N + a + b + 1))."""
+    lg_1, psi_1, tri_1 = lgamma_digamma_trigamma_mod(N + a)
+    lg_2, psi_2, tri_2 = lgamma_digamma_trigamma_mod(N + a + b + 1.0)
+    return cmath.exp(lg_1 + lg_b - lg_2), psi_1 - psi_2, psi_b - psi_2, tri_1 - tri_2, -tri_2, tri_b - tri_2
 
 
 @njit(cache=True)
-def _ratio(s, r):
-    """(target-free) s(N)/s(N_sr) and its (a, b) derivatives from (s, s_a, s_b) and (r, r_a, r_b)."""
-    f = s[0] / r[0]
-    return f, (s[1] - s[0] * r[1] / r[0]) / r[0], (s[2] - s[0] * r[2] / r[0]) / r[0]
+def _log_ratio(s, r):
+    """s(N) / s(N_ref) and its log-derivatives (a difference of the two sets') from two ``_log_shape``s."""
+    return s[0] / r[0], s[1] - r[1], s[2] - r[2], s[3] - r[3], s[4] - r[4], s[5] - r[5]
 
 
 @njit(cache=True)
-def flavour_moments(Ns, theta, kappa, out, jac):
+def _second(v):
+    """(d2/da2, d2/dadb, d2/db2) of a shape v = (value, l_a, l_b, l_aa, l_ab, l_bb): value (l l + l'')."""
+    return v[0] * (v[1] * v[1] + v[3]), v[0] * (v[1] * v[2] + v[4]), v[0] * (v[2] * v[2] + v[5])
+
+
+@njit(cache=True)
+def _reference_shapes(theta, kappa):
+    """The log-shapes at the reference points and b + 1 that every node shares: (per shape b + 1's
+    ln Gamma, psi, psi'), the normalisations' (u_v and d_v at N = 1, g at N = 2) and m_q's."""
+    uv_a, uv_b, dv_a, dv_b, sea_A, sea_a, sea_b, g_a, g_b = theta
+    one = 1.0 + 0.0j
+    two = 2.0 + 0.0j
+    bu = lgamma_digamma_trigamma_mod(uv_b + 1.0 + 0.0j)
+    bd = lgamma_digamma_trigamma_mod(dv_b + 1.0 + 0.0j)
+    bs = lgamma_digamma_trigamma_mod(sea_b + 1.0 + 0.0j)
+    bg = lgamma_digamma_trigamma_mod(g_b + 1.0 + 0.0j)
+    ru = _log_shape(one, uv_a, uv_b, bu[0], bu[1], bu[2])
+    rd = _log_shape(one, dv_a, dv_b, bd[0], bd[1], bd[2])
+    rg = _log_shape(two, g_a, g_b, bg[0], bg[1], bg[2])
+    muv = _log_ratio(_log_shape(two, uv_a, uv_b, bu[0], bu[1], bu[2]), ru)
+    mdv = _log_ratio(_log_shape(two, dv_a, dv_b, bd[0], bd[1], bd[2]), rd)
+    ms = _log_shape(two, sea_a, sea_b, bs[0], bs[1], bs[2])
+    return bu, bd, bs, bg, ru, rd, rg, muv, mdv, ms
+
+
+@njit(cache=True)
+def flavour_moments(Ns, theta, kappa, out, jac, shapes):
     """Input flavour vectors f(N_j; theta) (13-basis) and d f / d theta.
+
+    Each shape s(N) = B(N + a, b + 1) and its derivatives come from its log-derivatives
+    (``_log_shape``: ds/da = s l_a, ...), which are kept for ``flavour_curvature`` on request.
 
     Parameters
     ----------
@@ -95,37 +125,35 @@ def flavour_moments(Ns, theta, kappa, out, jac):
     kappa : float       s = sbar = kappa ubar
     out : complex128[n, 13]      written
     jac : complex128[n, 13, 9]   written
+    shapes : complex128[n, 4, 6] written unless empty (shape (0, 4, 6)): the four shapes (u_v and
+        d_v relative to N = 1, the sea's B(N + a, b + 1), the gluon's relative to N = 2) at every
+        node as (value, l_a, l_b, l_aa, l_ab, l_bb)
     """
     uv_a, uv_b, dv_a, dv_b, sea_A, sea_a, sea_b, g_a, g_b = theta
-    one = 1.0 + 0.0j
-    two = 2.0 + 0.0j
-    # per-set constants: ln Gamma(b+1), psi(b+1) and the sum-rule moments
-    lgu, pu = lgamma_digamma_mod(uv_b + 1.0 + 0.0j)
-    lgd, pd = lgamma_digamma_mod(dv_b + 1.0 + 0.0j)
-    lgs, ps = lgamma_digamma_mod(sea_b + 1.0 + 0.0j)
-    lgg, pg = lgamma_digamma_mod(g_b + 1.0 + 0.0j)
-    ru = _shape(one, uv_a, uv_b, lgu, pu)
-    rd = _shape(one, dv_a, dv_b, lgd, pd)
-    rg = _shape(two, g_a, g_b, lgg, pg)
-    # quark momentum fraction mq at N = 2 and its gradient (u+ d+ s+ carry 2 S, 2 S, 2 kappa S)
+    bu, bd, bs, bg, ru, rd, rg, muv, mdv, ms = _reference_shapes(theta, kappa)
     sea_weight = 4.0 + 2.0 * kappa
-    muv = _ratio(_shape(two, uv_a, uv_b, lgu, pu), ru)
-    mdv = _ratio(_shape(two, dv_a, dv_b, lgd, pd), rd)
-    ms = _shape(two, sea_a, sea_b, lgs, ps)
     mq = 2.0 * muv[0] + mdv[0] + sea_weight * sea_A * ms[0]
-    dmq = (2.0 * muv[1], 2.0 * muv[2], mdv[1], mdv[2], sea_weight * ms[0], sea_weight * sea_A * ms[1],
-           sea_weight * sea_A * ms[2])  # fmt: skip
+    dmq = (2.0 * muv[0] * muv[1], 2.0 * muv[0] * muv[2], mdv[0] * mdv[1], mdv[0] * mdv[2], sea_weight * ms[0],
+           sea_weight * sea_A * ms[0] * ms[1], sea_weight * sea_A * ms[0] * ms[2])  # fmt: skip
     out[:, :] = 0.0
     jac[:, :, :] = 0.0
+    keep = shapes.shape[0] > 0
     for j in range(Ns.shape[0]):
         N = Ns[j]
-        uv, uv_da, uv_db = _ratio(_shape(N, uv_a, uv_b, lgu, pu), ru)
-        uv, uv_da, uv_db = 2.0 * uv, 2.0 * uv_da, 2.0 * uv_db
-        dv, dv_da, dv_db = _ratio(_shape(N, dv_a, dv_b, lgd, pd), rd)
-        s, s_da, s_db = _shape(N, sea_a, sea_b, lgs, ps)
-        S = sea_A * s
-        dS = (s, sea_A * s_da, sea_A * s_db)
-        gshape, g_da, g_db = _ratio(_shape(N, g_a, g_b, lgg, pg), rg)
+        lu = _log_ratio(_log_shape(N, uv_a, uv_b, bu[0], bu[1], bu[2]), ru)
+        ld = _log_ratio(_log_shape(N, dv_a, dv_b, bd[0], bd[1], bd[2]), rd)
+        lsea = _log_shape(N, sea_a, sea_b, bs[0], bs[1], bs[2])
+        lgl = _log_ratio(_log_shape(N, g_a, g_b, bg[0], bg[1], bg[2]), rg)
+        for m in range(6 if keep else 0):
+            shapes[j, 0, m] = lu[m]
+            shapes[j, 1, m] = ld[m]
+            shapes[j, 2, m] = lsea[m]
+            shapes[j, 3, m] = lgl[m]
+        uv, uv_da, uv_db = 2.0 * lu[0], 2.0 * lu[0] * lu[1], 2.0 * lu[0] * lu[2]
+        dv, dv_da, dv_db = ld[0], ld[0] * ld[1], ld[0] * ld[2]
+        S = sea_A * lsea[0]
+        dS = (lsea[0], S * lsea[1], S * lsea[2])
+        gshape, g_da, g_db = lgl[0], lgl[0] * lgl[1], lgl[0] * lgl[2]
         out[j, G] = (1.0 - mq) * gshape
         out[j, D_PLUS] = dv + 2.0 * S
         out[j, U_PLUS] = uv + 2.0 * S
@@ -146,23 +174,96 @@ def flavour_moments(Ns, theta, kappa, out, jac):
             jac[j, S_PLUS, 4 + k] = 2.0 * kappa * dS[k]
 
 
+@njit(cache=True)
+def flavour_curvature(shapes, theta, kappa, gam, R):
+    """R[p, q] = sum_j sum_f Re(conj(gam[j, f]) d2 f_f(N_j; theta) / dtheta_p dtheta_q) over the
+    nine parameters (``NAMES`` order; R is written): the input moments' second derivatives
+    contracted with an adjoint gam[n, 13] (``Stats2.curvature``), never stored themselves, from
+    the nodes' log-shapes[n, 4, 6] that ``flavour_moments`` keeps.
+
+    The shapes' second derivatives follow from d2 s / da db = s (l_a l_b + l_ab) with the log-
+    derivatives of B(N + a, b + 1) (digamma, trigamma; ``_log_shape``); the normalisations are
+    ratios (u_v, d_v at N = 1, g at N = 2), the sea S = A_S s, and the gluon
+    g = (1 - m_q) g_shape carries the second derivatives of the quark momentum fraction m_q
+    (``flavour_moments``)."""
+    sea_A = theta[4]
+    _, _, _, _, _, _, _, muv, mdv, ms = _reference_shapes(theta, kappa)
+    sea_weight = 4.0 + 2.0 * kappa
+    # m_q = 2 u_v(2) + d_v(2) + sea_weight S(2): first and second derivatives over parameters 0..6
+    mq = 2.0 * muv[0] + mdv[0] + sea_weight * sea_A * ms[0]
+    dmq = np.zeros(7, dtype=np.complex128)
+    d2mq = np.zeros((7, 7), dtype=np.complex128)
+    dmq[0], dmq[1] = 2.0 * muv[0] * muv[1], 2.0 * muv[0] * muv[2]
+    dmq[2], dmq[3] = mdv[0] * mdv[1], mdv[0] * mdv[2]
+    dmq[4], dmq[5], dmq[6] = sea_weight * ms[0], sea_weight * sea_A * ms[0] * ms[1], sea_weight * sea_A * ms[0] * ms[2]
+    h = _second(muv)
+    d2mq[0, 0], d2mq[0, 1], d2mq[1, 1] = 2.0 * h[0], 2.0 * h[1], 2.0 * h[2]
+    h = _second(mdv)
+    d2mq[2, 2], d2mq[2, 3], d2mq[3, 3] = h[0], h[1], h[2]
+    h = _second(ms)
+    d2mq[4, 5], d2mq[4, 6] = sea_weight * ms[0] * ms[1], sea_weight * ms[0] * ms[2]
+    d2mq[5, 5], d2mq[5, 6], d2mq[6, 6] = sea_weight * sea_A * h[0], sea_weight * sea_A * h[1], sea_weight * sea_A * h[2]
+    acc = np.zeros((9, 9))
+    g0 = 0.0j  # sum_j conj(gam_g) g_shape, and with its first derivatives: the gluon's m_q terms
+    g1 = 0.0j
+    g2 = 0.0j
+    for j in range(shapes.shape[0]):
+        cu = np.conj(gam[j, U_PLUS] + gam[j, U_MINUS])
+        cd = np.conj(gam[j, D_PLUS] + gam[j, D_MINUS])
+        cs = np.conj(2.0 * gam[j, D_PLUS] + 2.0 * gam[j, U_PLUS] + 2.0 * kappa * gam[j, S_PLUS])
+        cg = np.conj(gam[j, G])
+        h = _second(shapes[j, 0])
+        acc[0, 0] += 2.0 * (cu * h[0]).real
+        acc[0, 1] += 2.0 * (cu * h[1]).real
+        acc[1, 1] += 2.0 * (cu * h[2]).real
+        h = _second(shapes[j, 1])
+        acc[2, 2] += (cd * h[0]).real
+        acc[2, 3] += (cd * h[1]).real
+        acc[3, 3] += (cd * h[2]).real
+        sv = shapes[j, 2]
+        h = _second(sv)
+        acc[4, 5] += (cs * sv[0] * sv[1]).real
+        acc[4, 6] += (cs * sv[0] * sv[2]).real
+        acc[5, 5] += (cs * sea_A * h[0]).real
+        acc[5, 6] += (cs * sea_A * h[1]).real
+        acc[6, 6] += (cs * sea_A * h[2]).real
+        gv = shapes[j, 3]
+        h = _second(gv)
+        acc[7, 7] += (cg * (1.0 - mq) * h[0]).real
+        acc[7, 8] += (cg * (1.0 - mq) * h[1]).real
+        acc[8, 8] += (cg * (1.0 - mq) * h[2]).real
+        g0 += cg * gv[0]
+        g1 += cg * gv[0] * gv[1]
+        g2 += cg * gv[0] * gv[2]
+    for p in range(7):  # g = (1 - m_q) g_shape: -d2 m_q g_shape and -d m_q d g_shape
+        for q in range(p, 7):
+            acc[p, q] -= (d2mq[p, q] * g0).real
+        acc[p, 7] -= (dmq[p] * g1).real
+        acc[p, 8] -= (dmq[p] * g2).real
+    for p in range(9):
+        for q in range(p, 9):
+            R[p, q] = R[q, p] = acc[p, q]
+
+
 @njit(cache=True, parallel=True)
 def flavour_moments_batch(Ns, thetas, kappa, out, jac):
     """``flavour_moments`` for every parameter set of thetas[B, 9], in parallel over sets."""
     for b in prange(thetas.shape[0]):
-        flavour_moments(Ns, thetas[b], kappa, out[b], jac[b])
+        flavour_moments(Ns, thetas[b], kappa, out[b], jac[b], np.empty((0, 4, 6), dtype=np.complex128))
 
 
 @njit(cache=True, nogil=True)
-def _components_range(Ns, thetas, kappa, free, weights, lo, hi, comps, comp_jac):
-    """Sets lo..hi-1 of ``components_batch``, with scratch allocated once."""
+def _components_range(Ns, thetas, kappa, free, weights, lo, hi, comps, comp_jac, shapes):
+    """Sets lo..hi-1 of ``components_batch``, with scratch allocated once; shapes[B, n, 4, 6]
+    (``flavour_moments``) written unless empty."""
     n = Ns.shape[0]
     T, K = weights.shape[0], weights.shape[1]
     f = np.empty((n, N_SLOTS), dtype=np.complex128)
     jac = np.empty((n, N_SLOTS, N_PARAMS), dtype=np.complex128)
     full_jac = np.empty((T, n, K, N_PARAMS), dtype=np.complex128)
+    none = np.empty((0, 4, 6), dtype=np.complex128)
     for b in range(lo, hi):
-        flavour_moments(Ns, thetas[b], kappa, f, jac)
+        flavour_moments(Ns, thetas[b], kappa, f, jac, shapes[b] if shapes.shape[0] > 0 else none)
         project_components(f, jac, weights, comps[b], full_jac)
         for t in range(T):
             for j in range(n):
@@ -172,15 +273,40 @@ def _components_range(Ns, thetas, kappa, free, weights, lo, hi, comps, comp_jac)
 
 
 @njit(cache=True, parallel=True)
-def components_batch(Ns, thetas, kappa, free, weights, n_chunks, comps, comp_jac):
+def components_batch(Ns, thetas, kappa, free, weights, n_chunks, comps, comp_jac, shapes):
     """Kernel input components (``theory.kernels.response``) of every parameter set, in parallel:
     comps[B, T, n, K] and comp_jac[B, T, n, K, len(free)] (the free parameters' columns) for the
-    reduced-component weights[T, K, 13] (``theory.qcd.flavours.REDUCED_WEIGHTS``).
+    reduced-component weights[T, K, 13] (``theory.qcd.flavours.REDUCED_WEIGHTS``), and the
+    log-shapes[B, n, 4, 6] unless empty.
     Scratch is allocated once per thread chunk, not per set (large allocations serialise threads)."""
     B = thetas.shape[0]
     for c in prange(n_chunks):
         _components_range(Ns, thetas, kappa, free, weights, c * B // n_chunks, (c + 1) * B // n_chunks, comps,
-                          comp_jac)  # fmt: skip
+                          comp_jac, shapes)  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def curvature_batch(shapes, thetas, kappa, free, weights, adjoint, out):
+    """out[B, P, P] = Re sum conj(adjoint[b]) d2 comps / dtheta dtheta over the free parameters, for
+    the component adjoints adjoint[B, T, n, K] (``Stats2.curvature``): each is carried to the
+    flavour basis through the component weights[T, K, 13] (the components are linear in the
+    flavours) and contracted by ``flavour_curvature`` with the sets' log-shapes[B, n, 4, 6]."""
+    n, T, K = shapes.shape[1], weights.shape[0], weights.shape[1]
+    gam = np.empty((n, N_SLOTS), dtype=np.complex128)
+    R = np.empty((N_PARAMS, N_PARAMS))
+    for b in range(thetas.shape[0]):
+        gam[:, :] = 0.0
+        for t in range(T):
+            for k in range(K):
+                for a in range(N_SLOTS):
+                    w = weights[t, k, a]
+                    if w != 0.0:
+                        for j in range(n):
+                            gam[j, a] += w * adjoint[b, t, j, k]
+        flavour_curvature(shapes[b], thetas[b], kappa, gam, R)
+        for p in range(free.shape[0]):
+            for q in range(free.shape[0]):
+                out[b, p, q] = R[free[p], free[q]]
 
 
 PARALLEL_MIN_SETS = 8
@@ -273,9 +399,10 @@ class Stats2:
         flavour_moments_batch(Ns, full, self.kappa, out, jac)
         return out, np.ascontiguousarray(jac[..., self.index])
 
-    def components_batch(self, Ns, thetas, parallel=True):
+    def components_batch(self, Ns, thetas, parallel=True, shapes=False):
         """Kernel input components and Jacobians for thetas[B, P] (``theory.kernels.response``); with
-        ``parallel=False`` on the calling thread only (without the GIL: callers may run several)."""
+        ``parallel=False`` on the calling thread only (without the GIL: callers may run several).
+        ``shapes``: also return the sets' log-shapes[B, n, 4, 6], what ``curvature`` needs."""
         Ns = np.asarray(Ns, dtype=np.complex128)
         full = np.ascontiguousarray(self.full(np.atleast_2d(thetas)))
         B, n = full.shape[0], Ns.shape[0]
@@ -283,12 +410,26 @@ class Stats2:
         shape = (B, weights.shape[0], n, weights.shape[1])
         comps = np.empty(shape, dtype=np.complex128)
         jac = np.empty(shape + (self.n_params,), dtype=np.complex128)
+        kept = np.empty((B if shapes else 0, n, 4, 6), dtype=np.complex128)
         if B < PARALLEL_MIN_SETS or not parallel:
-            _components_range(Ns, full, self.kappa, self.index, weights, 0, B, comps, jac)
+            _components_range(Ns, full, self.kappa, self.index, weights, 0, B, comps, jac, kept)
         else:
             components_batch(Ns, full, self.kappa, self.index, weights, min(B, 4 * numba.get_num_threads()),
-                             comps, jac)  # fmt: skip
-        return comps, jac
+                             comps, jac, kept)  # fmt: skip
+        return (comps, jac, kept) if shapes else (comps, jac)
+
+    def curvature(self, thetas, adjoint, shapes):
+        """R[B, P, P] = Re sum_(t, j, k) conj(adjoint[b, t, j, k]) d2 comps[t, j, k] / dtheta_p dtheta_q
+        for thetas[B, P], component adjoints adjoint[B, T, n, K] (the layout of
+        ``components_batch``'s comps) and the sets' log-shapes[B, n, 4, 6] from
+        ``components_batch(..., shapes=True)``: the second-order term of a loss that is linear in
+        the components, here the part of the Hessian the Gauss-Newton matrix leaves out
+        (``theory.inference.lockstep``). On the calling thread, without the GIL."""
+        full = np.ascontiguousarray(self.full(np.atleast_2d(thetas)))
+        out = np.empty((full.shape[0], self.n_params, self.n_params))
+        curvature_batch(np.ascontiguousarray(shapes), full, self.kappa, self.index, self.component_weights,
+                        np.ascontiguousarray(adjoint, dtype=np.complex128), out)  # fmt: skip
+        return out
 
     def moments(self, Ns, theta):
         """(f, df/dtheta): complex[n, 13] and complex[n, 13, P] for one parameter set."""

@@ -121,7 +121,7 @@ def polygamma(k, z):
 
 
 BETA_RADIUS = 8.0
-"""|z| from which ``lgamma_digamma_mod`` uses the series directly: its 10 Bernoulli terms leave
+"""|z| from which ``lgamma_digamma_trigamma_mod`` uses the series directly: its 10 Bernoulli terms leave
 B_20 / (380 |z|^19) < 1e-17 there, and each recurrence step saved is a complex product."""
 
 
@@ -133,21 +133,34 @@ def _needs_shift_10_terms(z):
 
 
 @njit(cache=True)
-def lgamma_digamma_mod(z):
-    """(ln Gamma(z) + 2 pi i k, psi(z)) sharing one recurrence, as Beta-function moments and their
-    parameter derivatives need them together. The recurrence multiplies the shifts and takes one
-    log, so ln Gamma is right up to a multiple of 2 pi i: enough wherever only exp(ln Gamma)
-    matters (Beta functions), and several times cheaper near the origin than ``lgamma``."""
+def lgamma_digamma_trigamma_mod(z):
+    """(ln Gamma(z) + 2 pi i k, psi(z), psi'(z)) sharing one recurrence, as Beta-function moments
+    and their first and second parameter derivatives need them together
+    (``theory.pdfs.stats2``). The recurrence multiplies the shifts into P = prod_k (z + k) and
+    takes one log, so ln Gamma is right up to a multiple of 2 pi i: enough wherever only
+    exp(ln Gamma) matters (Beta functions), and several times cheaper near the origin than
+    ``lgamma``; with P' and P'' carried along, the digamma's shifts sum_k 1 / (z + k) = P'/P and
+    the trigamma's sum_k 1 / (z + k)^2 = (P'/P)^2 - P''/P (A&S 6.3.6, 6.4.6) take no division a
+    step. Series: A&S 6.1.40, 6.3.18 and psi'(z) ~ 1/z + 1/(2 z^2) + sum_n B_2n / z^(2n+1) (6.4.12)."""
     z = complex(z)
-    # P = prod_k (z + k) and P' = dP/dz: psi's shift sum_k 1/(z + k) = P'/P, one division
     prod = 1.0 + 0.0j
     dprod = 0.0j
+    ddprod = 0.0j
     while _needs_shift_10_terms(z):
+        ddprod = ddprod * z + 2.0 * dprod
         dprod = dprod * z + prod
         prod *= z
         z += 1.0
     lg, psi = _stirling(z)
-    return lg - cmath.log(prod), psi - dprod / prod
+    inv = 1.0 / z
+    inv2 = inv * inv
+    tri = inv + 0.5 * inv2
+    power = inv * inv2
+    for n in range(1, _n_terms(z) + 1):
+        tri += _B2N[n - 1] * power
+        power *= inv2
+    shift = dprod / prod
+    return lg - cmath.log(prod), psi - shift, tri + (shift * shift - ddprod / prod)
 
 
 @njit(cache=True)

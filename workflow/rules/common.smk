@@ -30,6 +30,9 @@ RESULTS_ROOT = DEFAULT_ROOT
 SETTINGS = RunSettings.from_config(config)
 PATHS = RunPaths.of(SETTINGS, RESULTS_ROOT)
 BACKEND = BACKENDS[SETTINGS.fit.backend]
+# The priority of the jobs the run's end waits for (events -> kernel -> fits): on a few cores the
+# scheduler starts them before the Les Houches and structure-function checks.
+CRITICAL_PATH = 10
 
 
 def one_of(names):
@@ -51,12 +54,14 @@ def results_root(wildcards, input):
     return str(Path(input.config).parents[1])
 
 
-def write_resolved_config(cfg, path):
+def resolved_config_text(cfg):
+    """The validated config (every default filled in) as the YAML text resolve_config writes.
+    Built here, at parse time, so that the job is one shell line (a job with a ``run`` block is
+    spawned as a second Snakemake process, which parses the whole workflow again, ~3 s).
+    """
     import yaml
-    from theory.atomic import atomic_path
 
-    with atomic_path(path, ".yaml") as tmp, open(tmp, "w") as handle:
-        yaml.safe_dump(cfg, handle, sort_keys=False)
+    return yaml.safe_dump(cfg, sort_keys=False)
 
 
 def fit_chunks():

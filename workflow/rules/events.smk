@@ -10,14 +10,16 @@ rule resolve_config:
     benchmark:
         PATHS.benchmark("resolve_config")
     localrule: True
+    conda:
+        "../../envs/theory.yaml"
     threads: 1
     resources:
         mem_mb=200,
         runtime=2,
     params:
-        config=config,
-    run:
-        write_resolved_config(params.config, output.config)
+        text=resolved_config_text(config),
+    shell:
+        "(printf '%s' {params.text:q} > {output.config}.tmp && mv {output.config}.tmp {output.config}) > {log} 2>&1"
 
 
 rule generate_events:
@@ -31,6 +33,7 @@ rule generate_events:
         PATHS.log("generate_events_{dataset}"),
     benchmark:
         PATHS.benchmark("generate_events_{dataset}")
+    priority: CRITICAL_PATH  # before the theory checks, which nothing waits for
     conda:
         "../../envs/theory.yaml"
     threads: 1

@@ -11,6 +11,7 @@ rule fit_chunk:
         PATHS.log("fit_chunk_{chunk}"),
     benchmark:
         PATHS.benchmark("fit_chunk_{chunk}")
+    priority: CRITICAL_PATH  # before the theory checks, which nothing waits for
     conda:
         "../../envs/theory.yaml"
     threads: SETTINGS.fit.threads

@@ -11,6 +11,7 @@ rule build_tables:
         PATHS.log("build_tables"),
     benchmark:
         PATHS.benchmark("build_tables")
+    priority: CRITICAL_PATH  # before the theory checks, which nothing waits for
     conda:
         "../../envs/theory.yaml"
     threads: 2  # Numba prange over events

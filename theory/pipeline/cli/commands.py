@@ -265,6 +265,17 @@ def stage(args):
     return run, RunPaths.of(run.settings, args.results)
 
 
+def settings_stage(args):
+    """(settings, paths) of a stage that reads results only (plots, the page): the config
+    validated, no physics set up (the evolution tables, the parametrisation: ~1 s a job)."""
+    from theory.inference.run import RunSettings
+    from theory.pipeline import config as cfg
+    from theory.pipeline.paths import RunPaths
+
+    settings = RunSettings.from_config(cfg.load(args.config))
+    return settings, RunPaths.of(settings, args.results)
+
+
 def _samples(run, paths):
     from theory.inference.events import run_samples
 
@@ -387,15 +398,15 @@ def lhapdf(args):
 def report(args):
     from theory.pipeline.report import build
 
-    run, paths = stage(args)
-    log(f"report: {build(run.settings.name, paths)}")
+    settings, paths = settings_stage(args)
+    log(f"report: {build(settings.name, paths)}")
     return 0
 
 
 def plot(args):
     from theory.pipeline.plots import plot_all
 
-    run, paths = stage(args)
+    _, paths = settings_stage(args)
     for p in plot_all(paths.posterior, paths.plots_dir):
         log(f"plot: {p}")
     return 0
