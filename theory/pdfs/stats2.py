@@ -112,6 +112,20 @@ def _reference_shapes(theta, kappa):
 
 
 @njit(cache=True)
+def _quark_momentum(sea_A, kappa, muv, mdv, ms):
+    """The quark momentum fraction m_q = 2 u_v(2) + d_v(2) + (4 + 2 kappa) A_S s(2) (u+, d+, s+
+    carry 2 S, 2 S, 2 kappa S) and its gradient over parameters 0..6, from the reference
+    log-shapes of ``_reference_shapes``."""
+    sea_weight = 4.0 + 2.0 * kappa
+    mq = 2.0 * muv[0] + mdv[0] + sea_weight * sea_A * ms[0]
+    dmq = np.empty(7, dtype=np.complex128)
+    dmq[0], dmq[1] = 2.0 * muv[0] * muv[1], 2.0 * muv[0] * muv[2]
+    dmq[2], dmq[3] = mdv[0] * mdv[1], mdv[0] * mdv[2]
+    dmq[4], dmq[5], dmq[6] = sea_weight * ms[0], sea_weight * sea_A * ms[0] * ms[1], sea_weight * sea_A * ms[0] * ms[2]
+    return mq, dmq
+
+
+@njit(cache=True)
 def flavour_moments(Ns, theta, kappa, out, jac, shapes):
     """Input flavour vectors f(N_j; theta) (13-basis) and d f / d theta.
 
@@ -131,10 +145,7 @@ def flavour_moments(Ns, theta, kappa, out, jac, shapes):
     """
     uv_a, uv_b, dv_a, dv_b, sea_A, sea_a, sea_b, g_a, g_b = theta
     bu, bd, bs, bg, ru, rd, rg, muv, mdv, ms = _reference_shapes(theta, kappa)
-    sea_weight = 4.0 + 2.0 * kappa
-    mq = 2.0 * muv[0] + mdv[0] + sea_weight * sea_A * ms[0]
-    dmq = (2.0 * muv[0] * muv[1], 2.0 * muv[0] * muv[2], mdv[0] * mdv[1], mdv[0] * mdv[2], sea_weight * ms[0],
-           sea_weight * sea_A * ms[0] * ms[1], sea_weight * sea_A * ms[0] * ms[2])  # fmt: skip
+    mq, dmq = _quark_momentum(sea_A, kappa, muv, mdv, ms)
     out[:, :] = 0.0
     jac[:, :, :] = 0.0
     keep = shapes.shape[0] > 0
@@ -188,14 +199,10 @@ def flavour_curvature(shapes, theta, kappa, gam, R):
     (``flavour_moments``)."""
     sea_A = theta[4]
     _, _, _, _, _, _, _, muv, mdv, ms = _reference_shapes(theta, kappa)
+    mq, dmq = _quark_momentum(sea_A, kappa, muv, mdv, ms)
+    # m_q's second derivatives over parameters 0..6 (the upper triangle; the sea's is linear in A_S)
     sea_weight = 4.0 + 2.0 * kappa
-    # m_q = 2 u_v(2) + d_v(2) + sea_weight S(2): first and second derivatives over parameters 0..6
-    mq = 2.0 * muv[0] + mdv[0] + sea_weight * sea_A * ms[0]
-    dmq = np.zeros(7, dtype=np.complex128)
     d2mq = np.zeros((7, 7), dtype=np.complex128)
-    dmq[0], dmq[1] = 2.0 * muv[0] * muv[1], 2.0 * muv[0] * muv[2]
-    dmq[2], dmq[3] = mdv[0] * mdv[1], mdv[0] * mdv[2]
-    dmq[4], dmq[5], dmq[6] = sea_weight * ms[0], sea_weight * sea_A * ms[0] * ms[1], sea_weight * sea_A * ms[0] * ms[2]
     h = _second(muv)
     d2mq[0, 0], d2mq[0, 1], d2mq[1, 1] = 2.0 * h[0], 2.0 * h[1], 2.0 * h[2]
     h = _second(mdv)

@@ -255,16 +255,6 @@ def plan(args):
 # --- workflow stages: one run object per command -----------------------------------------------
 
 
-def stage(args):
-    """(run, paths) of a stage command: the config validated and the run built, once."""
-    from theory.inference.run import Run
-    from theory.pipeline import config as cfg
-    from theory.pipeline.paths import RunPaths
-
-    run = Run.from_config(cfg.load(args.config))
-    return run, RunPaths.of(run.settings, args.results)
-
-
 def settings_stage(args):
     """(settings, paths) of a stage that reads results only (plots, the page): the config
     validated, no physics set up (the evolution tables, the parametrisation: ~1 s a job)."""
@@ -274,6 +264,14 @@ def settings_stage(args):
 
     settings = RunSettings.from_config(cfg.load(args.config))
     return settings, RunPaths.of(settings, args.results)
+
+
+def stage(args):
+    """(run, paths) of a stage command: the config validated and the run built, once."""
+    from theory.inference.run import Run
+
+    settings, paths = settings_stage(args)
+    return Run(settings), paths
 
 
 def _samples(run, paths):
