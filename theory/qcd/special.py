@@ -37,6 +37,10 @@ _B2N = (1.0 / 6.0, -1.0 / 30.0, 1.0 / 42.0, -1.0 / 30.0, 5.0 / 66.0, -691.0 / 27
         7.0 / 6.0, -3617.0 / 510.0, 43867.0 / 798.0, -174611.0 / 330.0)
 # fmt: on
 _LN_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+_LG_COEF = tuple(b / (2.0 * n * (2.0 * n - 1.0)) for n, b in enumerate(_B2N, start=1))
+"""B_2n / (2n (2n - 1)): ln Gamma's Stirling series (A&S 6.1.40)."""
+_PSI_COEF = tuple(b / (2.0 * n) for n, b in enumerate(_B2N, start=1))
+"""B_2n / (2n): the digamma's series (A&S 6.3.18)."""
 
 
 @njit(cache=True)
@@ -141,7 +145,8 @@ def lgamma_digamma_trigamma_mod(z):
     exp(ln Gamma) matters (Beta functions), and several times cheaper near the origin than
     ``lgamma``; with P' and P'' carried along, the digamma's shifts sum_k 1 / (z + k) = P'/P and
     the trigamma's sum_k 1 / (z + k)^2 = (P'/P)^2 - P''/P (A&S 6.3.6, 6.4.6) take no division a
-    step. Series: A&S 6.1.40, 6.3.18 and psi'(z) ~ 1/z + 1/(2 z^2) + sum_n B_2n / z^(2n+1) (6.4.12)."""
+    step. Series: A&S 6.1.40, 6.3.18 and psi'(z) ~ 1/z + 1/(2 z^2) + sum_n B_2n / z^(2n+1) (6.4.12),
+    each a polynomial in 1/z^2 summed by Horner's rule from tabulated coefficients."""
     z = complex(z)
     prod = 1.0 + 0.0j
     dprod = 0.0j
@@ -151,16 +156,24 @@ def lgamma_digamma_trigamma_mod(z):
         dprod = dprod * z + prod
         prod *= z
         z += 1.0
-    lg, psi = _stirling(z)
+    # the three series in w = 1/z^2 by Horner's rule, with their coefficients tabulated (no division
+    # a term): sum_n c_n z^(1-2n), sum_n B_2n / (2n) z^(-2n), sum_n B_2n z^(-1-2n)
     inv = 1.0 / z
-    inv2 = inv * inv
-    tri = inv + 0.5 * inv2
-    power = inv * inv2
-    for n in range(1, _n_terms(z) + 1):
-        tri += _B2N[n - 1] * power
-        power *= inv2
-    shift = dprod / prod
-    return lg - cmath.log(prod), psi - shift, tri + (shift * shift - ddprod / prod)
+    w = inv * inv
+    lg_s = 0.0j
+    psi_s = 0.0j
+    tri_s = 0.0j
+    for n in range(_n_terms(z) - 1, -1, -1):
+        lg_s = lg_s * w + _LG_COEF[n]
+        psi_s = psi_s * w + _PSI_COEF[n]
+        tri_s = tri_s * w + _B2N[n]
+    log_z = cmath.log(z)
+    lg = (z - 0.5) * log_z - z + _LN_SQRT_2PI + inv * lg_s
+    psi = log_z - 0.5 * inv - w * psi_s
+    tri = inv + 0.5 * w + inv * w * tri_s
+    inv_prod = 1.0 / prod
+    shift = dprod * inv_prod
+    return lg - cmath.log(prod), psi - shift, tri + (shift * shift - ddprod * inv_prod)
 
 
 @njit(cache=True)
