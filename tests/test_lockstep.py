@@ -124,21 +124,33 @@ def test_curvature_completes_the_per_event_hessian(setting):
     assert np.abs(exact.hessian - fd).max() > 1e-2 * scale  # the Gauss-Newton matrix alone is not it
 
 
-def test_request_vectors_are_the_kernels_real_layout():
-    from theory.inference.lockstep import request_vectors
+@pytest.mark.parametrize("parallel", [False, True])
+def test_vectors_are_the_kernels_real_layout(parallel):
+    """Stats2.vectors (the lockstep engines' input, straight from the flavour moments) equals the
+    kernels' real layout of components_batch's components and Jacobians (``parameter_vectors``),
+    bit for bit: zero derivatives where the Jacobian is not wanted, padding rows copies of the
+    first, the log-shapes those of components_batch."""
     from theory.kernels.backends.cached import parameter_vectors
+    from theory.pdfs.stats2 import BOUNDS, NAMES, Stats2
+    from theory.qcd.flavours import REDUCED_NC_WEIGHTS
+    from theory.qcd.mellin import Contour
 
+    free = NAMES[:3] + NAMES[4:]  # a held parameter: the columns follow the free ones
+    p = Stats2(free=free, components=REDUCED_NC_WEIGHTS[[0, 1]])
     rng = np.random.default_rng(8)
-    comps = rng.standard_normal((5, 2, 7, 3)) + 1j * rng.standard_normal((5, 2, 7, 3))
-    jac = rng.standard_normal((5, 2, 7, 3, 4)) + 1j * rng.standard_normal((5, 2, 7, 3, 4))
-    want = np.array([True, False, True, True, False])
-    rows = np.array([0, 1, 2, 3, 4, 0, 0])  # a block of 7: the first request repeats as padding
-    q, dq = request_vectors(comps, jac, want, rows)
+    lo, hi = np.array(BOUNDS)[p.index].T
+    thetas = lo + (hi - lo) * rng.uniform(0.2, 0.8, (20, p.n_params))
+    want = rng.uniform(size=20) < 0.7
+    Ns = Contour().N
+    q, dq, shapes = p.vectors(Ns, thetas, want, rows=23, shapes=True, parallel=parallel)
+    comps, jac, kept = p.components_batch(Ns, thetas, shapes=True)
+    rows = np.r_[np.arange(20), 0, 0, 0]
+    assert np.array_equal(shapes, kept)
     assert np.array_equal(q, parameter_vectors(comps)[rows].transpose(1, 0, 2))
     for r, s in enumerate(rows):
-        for p in range(4):
-            expect = parameter_vectors(jac[s : s + 1, ..., p])[0] if want[s] else 0.0
-            assert np.array_equal(dq[:, r, p], np.broadcast_to(expect, dq[:, r, p].shape))
+        for k in range(p.n_params):
+            expect = parameter_vectors(jac[s : s + 1, ..., k])[0] if want[s] else 0.0
+            assert np.array_equal(dq[:, r, k], np.broadcast_to(expect, dq[:, r, k].shape))
 
 
 def test_device_engine_equals_the_cpu_engine(setting, monkeypatch):

@@ -114,7 +114,7 @@ def test_curvature_against_finite_differences_of_the_jacobian(seed):
     gam = rng.standard_normal((len(Ns), 13)) + 1j * rng.standard_normal((len(Ns), 13))
 
     def jac(th, shapes=None):
-        f, J = np.empty((len(Ns), 13), complex), np.empty((len(Ns), 13, 9), complex)
+        f, J = np.zeros((len(Ns), 13), complex), np.zeros((len(Ns), 13, 9), complex)  # zeroed by the caller
         flavour_moments(Ns, th, KAPPA, f, J, np.empty((0, 4, 6), complex) if shapes is None else shapes)
         return f, J
 

@@ -59,38 +59,10 @@ replicas; the loss changes by ~N x 1e-10 relative, far below the 0.5 of one stan
 
 
 @njit(cache=True)
-def request_vectors(comps, jac, want, rows):
-    """q[T, R, M] and dq[T, R, P, M] (zero for requests without ``want``) of the requests
-    rows[r] (a request may repeat: a block's padding), data-set major so that each data set's
-    block is contiguous, in the kernels' real layout (``theory.kernels.backends.cached.
-    parameter_vectors``: Im then Re, component-major), from comps[S, T, n, K] and
-    jac[S, T, n, K, P]: one pass, no temporaries."""
-    S, T, n, K = comps.shape
-    P = jac.shape[4]
-    R = rows.shape[0]
-    half = K * n
-    q = np.empty((T, R, 2 * half))
-    dq = np.empty((T, R, P, 2 * half))
-    for r in range(R):
-        s = rows[r]
-        for t in range(T):
-            for k in range(K):
-                for j in range(n):
-                    c = comps[s, t, j, k]
-                    q[t, r, k * n + j] = c.imag
-                    q[t, r, half + k * n + j] = c.real
-                    for p in range(P):
-                        d = jac[s, t, j, k, p] if want[s] else 0.0j
-                        dq[t, r, p, k * n + j] = d.imag
-                        dq[t, r, p, half + k * n + j] = d.real
-    return q, dq
-
-
-@njit(cache=True)
 def component_adjoints(V, n, K):
     """adjoint[R, T, n, K] (complex, the components' layout) of real-layout vectors V[T, R, M]:
     sum_m V[t, r, m] x[m] = Re sum conj(adjoint[r, t]) c for the real layout x of components c
-    (``request_vectors``: Im then Re), so adjoint = V[Re half] + i V[Im half]."""
+    (``theory.pdfs.stats2.Stats2.vectors``: Im then Re), so adjoint = V[Re half] + i V[Im half]."""
     T, R = V.shape[0], V.shape[1]
     half = K * n
     out = np.empty((R, T, n, K), dtype=np.complex128)
@@ -139,7 +111,7 @@ class LockstepEngine:
     ----------
     kernel : CachedKernel of the rows (events or grid nodes) with the normalisation nodes
     coarse : CachedKernel of every data set's coarse-grid nodes (no normalisation)
-    param : the parametrisation (``components_batch``)
+    param : the parametrisation (``vectors`` and ``curvature``: ``theory.pdfs.stats2.Stats2``)
     Ns : complex[n_nodes] the contour
     workers : threads
     """
@@ -203,13 +175,10 @@ class LockstepEngine:
         operation and per-row reduction runs with the same shapes whatever the block holds."""
         n = len(idx)
         sel = np.concatenate([idx, np.repeat(idx[:1], width - n)])
-        # the moments of the block's own requests (scratch the size of a block, not of a round)
-        if self.curvature:  # with the log-shapes the curvature needs (one digamma/trigamma pass for both)
-            comps, jac, shapes = self.param.components_batch(self.Ns, thetas[idx], parallel=False, shapes=True)
-        else:
-            comps, jac = self.param.components_batch(self.Ns, thetas[idx], parallel=False)
-        slots = np.arange(width)
-        Q, dq = request_vectors(comps, jac, want[idx], np.where(slots < n, slots, 0))  # [T, width, M], [T, width, P, M]
+        # the block's own requests' vectors (scratch the size of a block, not of a round), padded
+        # with the first; with the log-shapes the curvature needs (one digamma/trigamma pass for both)
+        Q, dq, *shapes = self.param.vectors(self.Ns, thetas[idx], want[idx], width, shapes=self.curvature)
+        shapes = shapes[0] if shapes else None  # [T, width, M], [T, width, P, M]
         want = want[sel]
         T = len(self.factors)
         Wr = [np.stack([weights[j][t] for j in sel]) for t in range(T)]  # row weights [width, rows]
@@ -427,18 +396,16 @@ class DeviceEngine:
         self.weights = [xp.asarray(np.stack([w[k] for w in weights])) for k in range(T)]
         self.coarse_weights = [xp.asarray(np.stack([c[k] for c in coarse_weights])) for k in range(T)]
         self.rounds = 0
+        self.curvature = hasattr(param, "curvature")
 
     def evaluate(self, losses, weights, coarse_weights, thetas, jacobian, replicas):
         """As ``LockstepEngine.evaluate``, the requests' replicas given by their indices ``replicas``."""
         xp = self.xp
         thetas = np.asarray(thetas, dtype=float)
         S, P = thetas.shape
-        if hasattr(self.param, "curvature"):
-            comps, jac, shapes = self.param.components_batch(self.Ns, thetas, shapes=True)
-        else:
-            (comps, jac), shapes = self.param.components_batch(self.Ns, thetas), None
         want = np.asarray(jacobian, dtype=np.bool_)
-        q, dq = request_vectors(comps, jac, want, np.arange(S))  # [T, S, M], [T, S, P, M]
+        q, dq, *shapes = self.param.vectors(self.Ns, thetas, want, shapes=self.curvature, parallel=True)
+        shapes = shapes[0] if shapes else None  # [T, S, M], [T, S, P, M]
         rep = xp.asarray(np.asarray(replicas, dtype=np.int64))
         T = len(self.factors)
         nu = np.stack([q[k] @ self.norm[k] for k in range(T)], axis=1)  # [S, T]
@@ -469,7 +436,7 @@ class DeviceEngine:
         """{request: (gradient term, Gauss-Newton term, dnu[T, P], curvature or None)} for the
         requests ``full`` (None where the coarse grid is unphysical), all of them in one product
         per factor; lam[F, T]: their profiled nuisances (``LockstepEngine._derivatives``); shapes:
-        the round's log-shapes (``components_batch(..., shapes=True)``) or None."""
+        the round's log-shapes (``vectors(..., shapes=True)``) or None."""
         xp = self.xp
         F, P = len(full), dq.shape[2]
         T = len(self.factors)

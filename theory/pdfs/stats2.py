@@ -137,8 +137,10 @@ def flavour_moments(Ns, theta, kappa, out, jac, shapes):
     Ns : complex128[n]
     theta : float64[9]  (``NAMES`` order)
     kappa : float       s = sbar = kappa ubar
-    out : complex128[n, 13]      written
-    jac : complex128[n, 13, 9]   written
+    out : complex128[n, 13]      written where it can be nonzero: the caller zeroes it once
+    jac : complex128[n, 13, 9]   written where it can be nonzero: the caller zeroes it once (a
+        set's flavours and parameters touch the same entries whatever theta, so scratch reused
+        over sets is zeroed when allocated, not per set: ~10 us a set)
     shapes : complex128[n, 4, 6] written unless empty (shape (0, 4, 6)): the four shapes (u_v and
         d_v relative to N = 1, the sea's B(N + a, b + 1), the gluon's relative to N = 2) at every
         node as (value, l_a, l_b, l_aa, l_ab, l_bb)
@@ -146,8 +148,6 @@ def flavour_moments(Ns, theta, kappa, out, jac, shapes):
     uv_a, uv_b, dv_a, dv_b, sea_A, sea_a, sea_b, g_a, g_b = theta
     bu, bd, bs, bg, ru, rd, rg, muv, mdv, ms = _reference_shapes(theta, kappa)
     mq, dmq = _quark_momentum(sea_A, kappa, muv, mdv, ms)
-    out[:, :] = 0.0
-    jac[:, :, :] = 0.0
     keep = shapes.shape[0] > 0
     for j in range(Ns.shape[0]):
         N = Ns[j]
@@ -256,6 +256,8 @@ def flavour_curvature(shapes, theta, kappa, gam, R):
 def flavour_moments_batch(Ns, thetas, kappa, out, jac):
     """``flavour_moments`` for every parameter set of thetas[B, 9], in parallel over sets."""
     for b in prange(thetas.shape[0]):
+        out[b] = 0.0
+        jac[b] = 0.0
         flavour_moments(Ns, thetas[b], kappa, out[b], jac[b], np.empty((0, 4, 6), dtype=np.complex128))
 
 
@@ -265,8 +267,8 @@ def _components_range(Ns, thetas, kappa, free, weights, lo, hi, comps, comp_jac,
     (``flavour_moments``) written unless empty."""
     n = Ns.shape[0]
     T, K = weights.shape[0], weights.shape[1]
-    f = np.empty((n, N_SLOTS), dtype=np.complex128)
-    jac = np.empty((n, N_SLOTS, N_PARAMS), dtype=np.complex128)
+    f = np.zeros((n, N_SLOTS), dtype=np.complex128)  # zeroed once (``flavour_moments``)
+    jac = np.zeros((n, N_SLOTS, N_PARAMS), dtype=np.complex128)
     full_jac = np.empty((T, n, K, N_PARAMS), dtype=np.complex128)
     none = np.empty((0, 4, 6), dtype=np.complex128)
     for b in range(lo, hi):
@@ -277,6 +279,64 @@ def _components_range(Ns, thetas, kappa, free, weights, lo, hi, comps, comp_jac,
                 for k in range(K):
                     for p in range(free.shape[0]):
                         comp_jac[b, t, j, k, p] = full_jac[t, j, k, free[p]]
+
+
+@njit(cache=True, nogil=True)
+def real_vectors(Ns, thetas, kappa, free, weights, want, q, dq, shapes):
+    """The kernels' real-layout vectors of every parameter set b of thetas[B, 9] straight from its
+    flavour moments, without the complex components in between: q[T, B, M] and dq[T, B, P, M]
+    (M = 2 K n: Im then Re, component-major, ``theory.kernels.backends.cached.parameter_vectors``)
+    of the components (``components_batch``) and of their derivatives in the free parameters
+    (zero where not want[b]), and the log-shapes[B, n, 4, 6] unless empty; on the calling
+    thread. The components are the weights[T, K, 13]-sums of the flavours, their nonzero terms
+    in slot order (``theory.qcd.flavours.project_components``)."""
+    n = Ns.shape[0]
+    T, K = weights.shape[0], weights.shape[1]
+    P = free.shape[0]
+    half = K * n
+    f = np.zeros((n, N_SLOTS), dtype=np.complex128)  # zeroed once (``flavour_moments``)
+    jac = np.zeros((n, N_SLOTS, N_PARAMS), dtype=np.complex128)
+    none = np.empty((0, 4, 6), dtype=np.complex128)
+    slots = np.empty((T, K, N_SLOTS), dtype=np.int64)
+    count = np.zeros((T, K), dtype=np.int64)
+    for t in range(T):
+        for k in range(K):
+            for a in range(N_SLOTS):
+                if weights[t, k, a] != 0.0:
+                    slots[t, k, count[t, k]] = a
+                    count[t, k] += 1
+    acc = np.empty(P, dtype=np.complex128)
+    for b in range(thetas.shape[0]):
+        flavour_moments(Ns, thetas[b], kappa, f, jac, shapes[b] if shapes.shape[0] > 0 else none)
+        for t in range(T):
+            for k in range(K):
+                for j in range(n):
+                    value = 0.0j
+                    acc[:] = 0.0
+                    for m in range(count[t, k]):
+                        a = slots[t, k, m]
+                        w = weights[t, k, a]
+                        value += w * f[j, a]
+                        for p in range(P):
+                            acc[p] += w * jac[j, a, free[p]]
+                    col = k * n + j
+                    q[t, b, col] = value.imag
+                    q[t, b, half + col] = value.real
+                    for p in range(P):
+                        d = acc[p] if want[b] else 0.0j
+                        dq[t, b, p, col] = d.imag
+                        dq[t, b, p, half + col] = d.real
+
+
+@njit(cache=True, parallel=True)
+def real_vectors_batch(Ns, thetas, kappa, free, weights, want, n_chunks, q, dq, shapes):
+    """``real_vectors`` in parallel over n_chunks ranges of the sets (each writes its own rows)."""
+    B = thetas.shape[0]
+    keep = shapes.shape[0] > 0
+    for c in prange(n_chunks):
+        lo, hi = c * B // n_chunks, (c + 1) * B // n_chunks
+        real_vectors(Ns, thetas[lo:hi], kappa, free, weights, want[lo:hi], q[:, lo:hi], dq[:, lo:hi],
+                     shapes[lo:hi] if keep else shapes)  # fmt: skip
 
 
 @njit(cache=True, parallel=True)
@@ -424,6 +484,31 @@ class Stats2:
             components_batch(Ns, full, self.kappa, self.index, weights, min(B, 4 * numba.get_num_threads()),
                              comps, jac, kept)  # fmt: skip
         return (comps, jac, kept) if shapes else (comps, jac)
+
+    def vectors(self, Ns, thetas, want, rows=None, shapes=False, parallel=False):
+        """(q[T, R, M], dq[T, R, P, M]) in the kernels' real layout for thetas[B, P] (``real_vectors``;
+        dq zero where not want[b]); ``rows``: R >= B rows, the ones past B copies of the first (a
+        fixed-shape block's padding, ``theory.inference.lockstep``); ``shapes``: also the sets'
+        log-shapes[B, n, 4, 6] (what ``curvature`` needs). On the calling thread without the GIL
+        unless ``parallel`` (over the job's Numba threads; a set's numbers are the same either way)."""
+        Ns = np.asarray(Ns, dtype=np.complex128)
+        full = np.ascontiguousarray(self.full(np.atleast_2d(thetas)))
+        B, n = full.shape[0], Ns.shape[0]
+        R = B if rows is None else int(rows)
+        weights = self.component_weights
+        T, M = weights.shape[0], 2 * weights.shape[1] * n
+        q = np.empty((T, R, M))
+        dq = np.empty((T, R, self.n_params, M))
+        kept = np.empty((B if shapes else 0, n, 4, 6), dtype=np.complex128)
+        want = np.asarray(want, dtype=np.bool_)
+        if parallel and B >= PARALLEL_MIN_SETS:
+            real_vectors_batch(Ns, full, self.kappa, self.index, weights, want, min(B, 4 * numba.get_num_threads()),
+                               q, dq, kept)  # fmt: skip
+        else:
+            real_vectors(Ns, full, self.kappa, self.index, weights, want, q, dq, kept)
+        q[:, B:] = q[:, :1]
+        dq[:, B:] = dq[:, :1]
+        return (q, dq, kept) if shapes else (q, dq)
 
     def curvature(self, thetas, adjoint, shapes):
         """R[B, P, P] = Re sum_(t, j, k) conj(adjoint[b, t, j, k]) d2 comps[t, j, k] / dtheta_p dtheta_q
