@@ -23,7 +23,8 @@ The curvature is the rest of the profiled loss's Hessian, sum_t lambda_t d2nu_t 
 sum_r m_r d2D_r / D_r: the loss is linear in the moments, so it is the gradient's adjoint V_t
 contracted with the moments' second derivatives (the parametrisation's ``curvature``, analytic,
 never stored), with no product over the rows. The optimiser takes Newton's step with the
-Gauss-Newton matrix plus it wherever that is positive definite (``Evaluation.curvature``).
+Gauss-Newton matrix plus it wherever that is positive definite, on the parameters the bounds
+do not hold (``theory.inference.optimise.newton_hessian``; ``Evaluation.curvature``).
 
 Batch invariance. The requests are the rows of every matrix product, in blocks of exactly
 ``WIDTH`` (the last one padded), each block's products single-threaded, the blocks spread over
