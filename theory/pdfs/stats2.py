@@ -43,6 +43,8 @@ from theory.qcd.flavours import (
     U_MINUS,
     U_PLUS,
     G,
+    component_slots,
+    component_sum,
     project_components,
 )
 from theory.qcd.special import lgamma_digamma_trigamma_mod
@@ -289,7 +291,7 @@ def real_vectors(Ns, thetas, kappa, free, weights, want, q, dq, shapes):
     of the components (``components_batch``) and of their derivatives in the free parameters
     (zero where not want[b]), and the log-shapes[B, n, 4, 6] unless empty; on the calling
     thread. The components are the weights[T, K, 13]-sums of the flavours, their nonzero terms
-    in slot order (``theory.qcd.flavours.project_components``)."""
+    in slot order (``theory.qcd.flavours.component_sum``)."""
     n = Ns.shape[0]
     T, K = weights.shape[0], weights.shape[1]
     P = free.shape[0]
@@ -297,28 +299,14 @@ def real_vectors(Ns, thetas, kappa, free, weights, want, q, dq, shapes):
     f = np.zeros((n, N_SLOTS), dtype=np.complex128)  # zeroed once (``flavour_moments``)
     jac = np.zeros((n, N_SLOTS, N_PARAMS), dtype=np.complex128)
     none = np.empty((0, 4, 6), dtype=np.complex128)
-    slots = np.empty((T, K, N_SLOTS), dtype=np.int64)
-    count = np.zeros((T, K), dtype=np.int64)
-    for t in range(T):
-        for k in range(K):
-            for a in range(N_SLOTS):
-                if weights[t, k, a] != 0.0:
-                    slots[t, k, count[t, k]] = a
-                    count[t, k] += 1
+    slots, count = component_slots(weights)
     acc = np.empty(P, dtype=np.complex128)
     for b in range(thetas.shape[0]):
         flavour_moments(Ns, thetas[b], kappa, f, jac, shapes[b] if shapes.shape[0] > 0 else none)
         for t in range(T):
             for k in range(K):
                 for j in range(n):
-                    value = 0.0j
-                    acc[:] = 0.0
-                    for m in range(count[t, k]):
-                        a = slots[t, k, m]
-                        w = weights[t, k, a]
-                        value += w * f[j, a]
-                        for p in range(P):
-                            acc[p] += w * jac[j, a, free[p]]
+                    value = component_sum(f, jac, weights, slots, count, t, k, j, free, acc)
                     col = k * n + j
                     q[t, b, col] = value.imag
                     q[t, b, half + col] = value.real

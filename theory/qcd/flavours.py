@@ -220,13 +220,11 @@ REDUCED_WEIGHTS = component_weights(TARGETS, False)
 
 
 @njit(cache=True)
-def project_components(f, jac, weights, comps, comp_jac):
-    """Reduced components of flavour vectors f[n, 13] and their Jacobians jac[n, 13, P] for
-    every target: comps[T, n, K] and comp_jac[T, n, K, P] with weights[T, K, 13]
-    (``REDUCED_WEIGHTS``); zero weights are skipped, the others summed in slot order."""
+def component_slots(weights):
+    """(slots[T, K, 13], count[T, K]): the nonzero slots of every (target, component) of
+    weights[T, K, 13], in slot order (a few of the 13): the terms of a component's sum over the
+    flavours, zero weights skipped (``project_components``, ``theory.pdfs.stats2.real_vectors``)."""
     T, K = weights.shape[0], weights.shape[1]
-    P = jac.shape[2]
-    # the nonzero slots of every (target, component), in slot order (a few of the 13)
     slots = np.empty((T, K, N_SLOTS), dtype=np.int64)
     count = np.zeros((T, K), dtype=np.int64)
     for t in range(T):
@@ -235,18 +233,37 @@ def project_components(f, jac, weights, comps, comp_jac):
                 if weights[t, k, a] != 0.0:
                     slots[t, k, count[t, k]] = a
                     count[t, k] += 1
+    return slots, count
+
+
+@njit(cache=True)
+def component_sum(f, jac, weights, slots, count, t, k, j, cols, acc):
+    """Component k of target t at node j, sum_a weights[t, k, a] f[j, a] over its nonzero slots
+    (``component_slots``) in slot order, returned; acc[p] = the same sum of jac[j, a, cols[p]] (written)."""
+    value = 0.0j
+    acc[:] = 0.0
+    for m in range(count[t, k]):
+        a = slots[t, k, m]
+        w = weights[t, k, a]
+        value += w * f[j, a]
+        for p in range(cols.shape[0]):
+            acc[p] += w * jac[j, a, cols[p]]
+    return value
+
+
+@njit(cache=True)
+def project_components(f, jac, weights, comps, comp_jac):
+    """Reduced components of flavour vectors f[n, 13] and their Jacobians jac[n, 13, P] for
+    every target: comps[T, n, K] and comp_jac[T, n, K, P] with weights[T, K, 13]
+    (``REDUCED_WEIGHTS``); zero weights are skipped, the others summed in slot order."""
+    T, K = weights.shape[0], weights.shape[1]
+    P = jac.shape[2]
+    slots, count = component_slots(weights)
+    cols = np.arange(P)
     acc = np.empty(P, dtype=np.complex128)
     for j in range(f.shape[0]):
         for t in range(T):
             for k in range(K):
-                value = 0.0j
-                acc[:] = 0.0
-                for m in range(count[t, k]):
-                    a = slots[t, k, m]
-                    w = weights[t, k, a]
-                    value += w * f[j, a]
-                    for p in range(P):
-                        acc[p] += w * jac[j, a, p]
-                comps[t, j, k] = value
+                comps[t, j, k] = component_sum(f, jac, weights, slots, count, t, k, j, cols, acc)
                 for p in range(P):
                     comp_jac[t, j, k, p] = acc[p]
