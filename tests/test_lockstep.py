@@ -129,9 +129,9 @@ def test_vectors_are_the_kernels_real_layout(parallel):
     """Stats2.vectors (the lockstep engines' input, straight from the flavour moments) equals the
     kernels' real layout of components_batch's components and Jacobians (``parameter_vectors``),
     bit for bit: zero derivatives where the Jacobian is not wanted, padding rows copies of the
-    first, the log-shapes those of components_batch."""
+    first, the log-shapes those flavour_moments keeps."""
     from theory.kernels.backends.cached import parameter_vectors
-    from theory.pdfs.stats2 import BOUNDS, NAMES, Stats2
+    from theory.pdfs.stats2 import BOUNDS, NAMES, Stats2, flavour_moments
     from theory.qcd.flavours import REDUCED_NC_WEIGHTS
     from theory.qcd.mellin import Contour
 
@@ -143,9 +143,13 @@ def test_vectors_are_the_kernels_real_layout(parallel):
     want = rng.uniform(size=20) < 0.7
     Ns = Contour().N
     q, dq, shapes = p.vectors(Ns, thetas, want, rows=23, shapes=True, parallel=parallel)
-    comps, jac, kept = p.components_batch(Ns, thetas, shapes=True)
+    comps, jac = p.components_batch(Ns, thetas)
     rows = np.r_[np.arange(20), 0, 0, 0]
-    assert np.array_equal(shapes, kept)
+    for b, theta in enumerate(p.full(thetas)):  # the log-shapes flavour_moments keeps
+        f, J = np.zeros((len(Ns), 13), complex), np.zeros((len(Ns), 13, 9), complex)
+        kept = np.empty((len(Ns), 4, 6), complex)
+        flavour_moments(Ns, theta, p.kappa, f, J, kept)
+        assert np.array_equal(shapes[b], kept)
     assert np.array_equal(q, parameter_vectors(comps)[rows].transpose(1, 0, 2))
     for r, s in enumerate(rows):
         for k in range(p.n_params):

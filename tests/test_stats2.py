@@ -144,8 +144,8 @@ def test_component_curvature_of_the_free_parameters():
     rng = np.random.default_rng(4)
     thetas = p.truth[None] * (1.0 + 0.03 * rng.standard_normal((2, p.n_params)))
     adj = rng.standard_normal((2, 2, len(Ns), 3)) + 1j * rng.standard_normal((2, 2, len(Ns), 3))
-    comps, _, shapes = p.components_batch(Ns, thetas, shapes=True)
-    assert np.array_equal(comps, p.components_batch(Ns, thetas)[0])
+    q, _, shapes = p.vectors(Ns, thetas, np.ones(2, dtype=bool), shapes=True)
+    assert np.array_equal(q, p.vectors(Ns, thetas, np.ones(2, dtype=bool))[0])  # keeping them changes nothing
     R = p.curvature(thetas, adj, shapes)
     for b in range(2):
         fd = np.empty((p.n_params, p.n_params))

@@ -264,9 +264,8 @@ def flavour_moments_batch(Ns, thetas, kappa, out, jac):
 
 
 @njit(cache=True, nogil=True)
-def _components_range(Ns, thetas, kappa, free, weights, lo, hi, comps, comp_jac, shapes):
-    """Sets lo..hi-1 of ``components_batch``, with scratch allocated once; shapes[B, n, 4, 6]
-    (``flavour_moments``) written unless empty."""
+def _components_range(Ns, thetas, kappa, free, weights, lo, hi, comps, comp_jac):
+    """Sets lo..hi-1 of ``components_batch``, with scratch allocated once."""
     n = Ns.shape[0]
     T, K = weights.shape[0], weights.shape[1]
     f = np.zeros((n, N_SLOTS), dtype=np.complex128)  # zeroed once (``flavour_moments``)
@@ -274,7 +273,7 @@ def _components_range(Ns, thetas, kappa, free, weights, lo, hi, comps, comp_jac,
     full_jac = np.empty((T, n, K, N_PARAMS), dtype=np.complex128)
     none = np.empty((0, 4, 6), dtype=np.complex128)
     for b in range(lo, hi):
-        flavour_moments(Ns, thetas[b], kappa, f, jac, shapes[b] if shapes.shape[0] > 0 else none)
+        flavour_moments(Ns, thetas[b], kappa, f, jac, none)
         project_components(f, jac, weights, comps[b], full_jac)
         for t in range(T):
             for j in range(n):
@@ -328,16 +327,15 @@ def real_vectors_batch(Ns, thetas, kappa, free, weights, want, n_chunks, q, dq, 
 
 
 @njit(cache=True, parallel=True)
-def components_batch(Ns, thetas, kappa, free, weights, n_chunks, comps, comp_jac, shapes):
+def components_batch(Ns, thetas, kappa, free, weights, n_chunks, comps, comp_jac):
     """Kernel input components (``theory.kernels.response``) of every parameter set, in parallel:
     comps[B, T, n, K] and comp_jac[B, T, n, K, len(free)] (the free parameters' columns) for the
-    reduced-component weights[T, K, 13] (``theory.qcd.flavours.REDUCED_WEIGHTS``), and the
-    log-shapes[B, n, 4, 6] unless empty.
+    reduced-component weights[T, K, 13] (``theory.qcd.flavours.REDUCED_WEIGHTS``).
     Scratch is allocated once per thread chunk, not per set (large allocations serialise threads)."""
     B = thetas.shape[0]
     for c in prange(n_chunks):
         _components_range(Ns, thetas, kappa, free, weights, c * B // n_chunks, (c + 1) * B // n_chunks, comps,
-                          comp_jac, shapes)  # fmt: skip
+                          comp_jac)  # fmt: skip
 
 
 @njit(cache=True, nogil=True)
@@ -454,10 +452,11 @@ class Stats2:
         flavour_moments_batch(Ns, full, self.kappa, out, jac)
         return out, np.ascontiguousarray(jac[..., self.index])
 
-    def components_batch(self, Ns, thetas, parallel=True, shapes=False):
+    def components_batch(self, Ns, thetas, parallel=True):
         """Kernel input components and Jacobians for thetas[B, P] (``theory.kernels.response``); with
         ``parallel=False`` on the calling thread only (without the GIL: callers may run several).
-        ``shapes``: also return the sets' log-shapes[B, n, 4, 6], what ``curvature`` needs."""
+        The lockstep fits take the same numbers in the kernels' real layout, with the log-shapes
+        ``curvature`` needs, from ``vectors``."""
         Ns = np.asarray(Ns, dtype=np.complex128)
         full = np.ascontiguousarray(self.full(np.atleast_2d(thetas)))
         B, n = full.shape[0], Ns.shape[0]
@@ -465,13 +464,12 @@ class Stats2:
         shape = (B, weights.shape[0], n, weights.shape[1])
         comps = np.empty(shape, dtype=np.complex128)
         jac = np.empty(shape + (self.n_params,), dtype=np.complex128)
-        kept = np.empty((B if shapes else 0, n, 4, 6), dtype=np.complex128)
         if B < PARALLEL_MIN_SETS or not parallel:
-            _components_range(Ns, full, self.kappa, self.index, weights, 0, B, comps, jac, kept)
+            _components_range(Ns, full, self.kappa, self.index, weights, 0, B, comps, jac)
         else:
             components_batch(Ns, full, self.kappa, self.index, weights, min(B, 4 * numba.get_num_threads()),
-                             comps, jac, kept)  # fmt: skip
-        return (comps, jac, kept) if shapes else (comps, jac)
+                             comps, jac)  # fmt: skip
+        return comps, jac
 
     def vectors(self, Ns, thetas, want, rows=None, shapes=False, parallel=False):
         """(q[T, R, M], dq[T, R, P, M]) in the kernels' real layout for thetas[B, P] (``real_vectors``;
@@ -502,7 +500,7 @@ class Stats2:
         """R[B, P, P] = Re sum_(t, j, k) conj(adjoint[b, t, j, k]) d2 comps[t, j, k] / dtheta_p dtheta_q
         for thetas[B, P], component adjoints adjoint[B, T, n, K] (the layout of
         ``components_batch``'s comps) and the sets' log-shapes[B, n, 4, 6] from
-        ``components_batch(..., shapes=True)``: the second-order term of a loss that is linear in
+        ``vectors(..., shapes=True)``: the second-order term of a loss that is linear in
         the components, here the part of the Hessian the Gauss-Newton matrix leaves out
         (``theory.inference.lockstep``). On the calling thread, without the GIL."""
         full = np.ascontiguousarray(self.full(np.atleast_2d(thetas)))
