@@ -195,7 +195,7 @@ def test_cuda_kernels_compile_to_ptx_for_sm80():
         """,
         NUMBA_ENABLE_CUDASIM="0",
     )
-    assert out.count("\n") == 7
+    assert out.count("\n") == 8
 
 
 def test_cached_kernel_factors_are_exact_and_small():

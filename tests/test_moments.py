@@ -82,3 +82,90 @@ def test_interpolated_fits_agree_with_the_exact_likelihood(setting):
     std = pe[1:].std(axis=0, ddof=1)
     assert np.all(np.abs(pi - pe) <= 0.02 * std), np.abs(pi - pe) / std
     np.testing.assert_allclose(li, le, rtol=1e-6)
+
+
+def test_philox_is_numpys_bit_for_bit():
+    """theory.kernels.philox (the generator the device draws the counts with) against numpy's
+    Philox: every lane of blocks near 0, 2^20 and 2^40 + 3, keys of several runs, data sets and
+    replicas, including keys whose Weyl bumps wrap."""
+    from theory.inference.replicas import WEIGHT_STREAM, _philox_key
+    from theory.kernels.philox import raw_output
+
+    keys = [_philox_key(s, WEIGHT_STREAM, d, b) for s, d, b in ((1, "p", 1), (20261202, "n", 2560), (7, "d", 99))]
+    keys.append(np.array([2**64 - 1, 2**64 - 2], dtype=np.uint64))  # both words wrap on the first bump
+    for key in keys:
+        for start in (0, 2**20 + 1, 2**40 + 3):
+            block, skip = divmod(start, 4)
+            want = np.random.Philox(key=key, counter=[block, 0, 0, 0]).random_raw(skip + 37)[skip:]
+            got = np.array([raw_output(start + i, key[0], key[1]) for i in range(37)], dtype=np.uint64)
+            assert np.array_equal(got, want), (key, start)
+
+
+@pytest.mark.slow
+def test_device_pass_in_the_simulator():
+    """Under NUMBA_ENABLE_CUDASIM=1 (numpy standing in for CuPy): the device's Poisson counts are
+    ``poisson_weights``' bit for bit (chunks that start inside a Philox block, events in cell
+    order, replica 0 among them); its moments equal the CPU pass's to rounding on both grids, the
+    central fit's included; a pass stopped after a chunk and restored from its state ends with the
+    very same sums."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    code = """
+        import numpy as np
+        from theory.inference.events import generate
+        from theory.inference.moments import DeviceMomentPass, MomentPass, _pieces
+        from theory.inference.replicas import poisson_weights
+        from theory.inference.run import Run
+        from theory.pipeline.config import validate
+
+        run = Run.from_config(validate({"events": {"p": 2000, "n": 2000}}))
+        samples = {t: generate(run, 600, t, run.truth, 11, 0.02) for t in ("p", "n")}
+        stages = {"coarse": {s.name: s.coarse_grid for s in run.sets}, "fine": {s.name: s.grid for s in run.sets}}
+        reps = [3, 0, 8]
+        dev = DeviceMomentPass(stages, samples, 7, reps, ("p", "n"), chunk=250, central=True, xp=np)
+        dev.run(after=lambda: None)
+        ev = samples["n"]
+        order, _ = _pieces(run.sets[1].grid.basis(ev.x[250:500], ev.Q2[250:500])[0], run.sets[1].grid.n_cells)
+        w = dev._weights("n", 250, 500, order)
+        for j, b in enumerate(reps):
+            assert np.array_equal(w[j], poisson_weights(7, "n", b, 250, 500, order=order)), b
+        cpu = MomentPass(stages, samples, 7, reps, ("p", "n"), central=True).run()
+        for name in ("coarse", "fine"):
+            for central in (False, True):
+                a, d = cpu.moments(name, central), dev.moments(name, central)
+                assert a.shape == d.shape and np.abs(a).max() > 0
+                err = np.abs(a - d).max() / np.abs(a).max()
+                assert err < 1e-13, (name, central, err)
+                print("moments", name, central, err)
+
+        class Killed(Exception):
+            pass
+
+        def kill():
+            raise Killed
+
+        first = DeviceMomentPass(stages, samples, 7, reps, ("p", "n"), chunk=250, central=True, xp=np)
+        try:
+            first.run(after=kill)
+        except Killed:
+            pass
+        state = first.state()
+        assert int(state["position/p"]) == 250
+        again = DeviceMomentPass(stages, samples, 7, reps, ("p", "n"), chunk=250, central=True, xp=np)
+        again.restore(state)
+        again.run()
+        for name in ("coarse", "fine"):
+            assert np.array_equal(again.moments(name), dev.moments(name))
+            assert np.array_equal(again.moments(name, True), dev.moments(name, True))
+        print("restored")
+    """
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1", "PYTHONPATH": path}
+    proc = subprocess.run([sys.executable, "-W", "error", "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          env=env, timeout=600)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("moments") == 4 and "restored" in proc.stdout

@@ -96,6 +96,30 @@ def test_newton_steps_with_the_curvature_and_secant_steps_without():
     assert runs[(True, True)]["evaluations"] == runs[(False,)]["evaluations"]  # indefinite: ignored
 
 
+def test_convergence_at_the_rounding_of_a_large_loss():
+    """The quartic plus 10^9 (a loss of 10^7 events is ~3e8): gains below ~1e-7 are beyond float64,
+    so a tolerance of 1e-14 can never be confirmed; the fit stops converged once the decrement is
+    below LOSS_EPS |loss| (1e-6, i.e. 1.4e-3 standard deviations), as many evaluations as the
+    quartic alone needs to get there, instead of halving a step the loss cannot resolve."""
+    from theory.inference.optimise import LOSS_EPS, minimise
+
+    class Offset(_Quartic):
+        def value(self, theta):
+            ev = super().value(theta)
+            ev.loss += 1e9
+            return ev
+
+    bounds = np.tile([-3.0, 3.0], (5, 1))
+    start = np.full(5, 1.5)
+    big, plain = (
+        minimise(Offset(True), start, bounds, tolerance=1e-14),
+        minimise(_Quartic(True), start, bounds, tolerance=1e-14),
+    )
+    assert big["status"] == 0, big["message"]
+    assert big["decrement"] < LOSS_EPS * 1e9 and big["evaluations"] <= plain["evaluations"]
+    np.testing.assert_allclose(big["params"], plain["params"], atol=2e-3)
+
+
 class _Pinned:
     """``_Quartic`` in t[:5] plus h(t5) = -2 t5 - t5^2 / 2, which the upper bound holds: the full
     Hessian has the eigenvalue -1 there (its Gauss-Newton part 0.5, the curvature -1.5), while on

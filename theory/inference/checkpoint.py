@@ -22,13 +22,13 @@ import numpy as np
 
 from theory.atomic import write_hdf5
 from theory.inference.lockstep import WIDTH
-from theory.inference.moments import BLOCK, CHUNK_EVENTS, PIECE
+from theory.inference.moments import BLOCK, CHUNK_EVENTS, DEVICE_CHUNK, PIECE
 from theory.inference.rows import read_rows, write_rows
 
 
 def checkpoint_key(config, replicas, samples, targets):
     """A digest of what a checkpoint's numbers depend on."""
-    what = {"config": config, "replicas": list(map(int, replicas)), "pass": [CHUNK_EVENTS, PIECE, BLOCK],
+    what = {"config": config, "replicas": list(map(int, replicas)), "pass": [CHUNK_EVENTS, PIECE, BLOCK, DEVICE_CHUNK],
             "width": WIDTH, "format": 3}  # fmt: skip
     h = hashlib.sha256(json.dumps(what, sort_keys=True).encode())
     for t in targets:
@@ -84,10 +84,6 @@ class Checkpoint:
                 write_rows(f.create_group("rows"), [rows[b] for b in sorted(rows)])
         self.last = time.monotonic()
         self.saves += 1
-
-    def maybe_save(self, state, rows):
-        if self.due():
-            self.save(state, rows)
 
     def clear(self):
         if os.path.exists(self.path):

@@ -155,15 +155,16 @@ def _central_lockstep(run, kern, coarse, log_lumi, samples, seed, start, bounds,
     return {**row, "replica": 0}
 
 
-def lockstep_moments(run, samples, seed, replicas, **options):
+def lockstep_moments(run, samples, seed, replicas, device=False, **options):
     """The ``MomentPass`` of a lockstep job: the coarse grid's moments, and the fine grid's for
-    the interpolated likelihood (one weights draw per chunk serves both)."""
-    from theory.inference.moments import MomentPass
+    the interpolated likelihood (one weights draw per chunk serves both); with ``device``, the
+    pass on the GPU (``DeviceMomentPass``)."""
+    from theory.inference.moments import DeviceMomentPass, MomentPass
 
     stages = {"coarse": {st.name: st.coarse_grid for st in run.sets}}
     if run.fit.likelihood == "interpolated":
         stages["fine"] = {st.name: st.grid for st in run.sets}
-    return MomentPass(stages, samples, seed, replicas, run.names, **options)
+    return (DeviceMomentPass if device else MomentPass)(stages, samples, seed, replicas, run.names, **options)
 
 
 def _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint, start, bounds):
@@ -175,7 +176,8 @@ def _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint, st
     kern, coarse = backend.kernel, run.coarse_kernel
     log_lumi = backend.problem.set_log_lumi
     rest = [b for b in replicas if b != 0]
-    moments = lockstep_moments(run, samples, seed, rest, central=True)
+    device = getattr(backend, "device_lockstep", False)  # the GPU: the data pass there too
+    moments = lockstep_moments(run, samples, seed, rest, device=device, central=True)
     finished = {}
     if checkpoint is not None:
         saved = checkpoint.load()
@@ -188,7 +190,8 @@ def _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint, st
         def after():
             if checkpoint is None:
                 return
-            checkpoint.maybe_save(moments.state(), finished)
+            if checkpoint.due():  # state() copies a device pass's sums to the host: only when saved
+                checkpoint.save(moments.state(), finished)
             now = time.perf_counter()
             if now - shown[0] >= PROGRESS_S:
                 shown[0] = now
@@ -218,11 +221,11 @@ def _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint, st
     def done(j, result):
         share = (time.perf_counter() - t_fit) / len(todo)  # the replica's share so far
         finished[todo[j]] = {**result, "replica": todo[j], "wall_s": share, "cpu_s": share}
-        if checkpoint is not None:
-            checkpoint.maybe_save(moments.state(), finished)
+        if checkpoint is not None and checkpoint.due():
+            checkpoint.save(moments.state(), finished)
 
     if todo:
-        if getattr(backend, "device_lockstep", False):  # the GPU: everything resident, a round one product
+        if device:  # the GPU: everything resident, a round one product
             from theory.inference.lockstep import DeviceEngine
 
             engine = DeviceEngine(kern, coarse, run.param, run.contour.N, rows_w, coarse_w)

@@ -20,7 +20,9 @@ structured secant update of the terms it leaves out. After a step the line searc
 the next steps are damped (Levenberg-Marquardt, H + mu diag(H)), and after a full step the
 damping relaxes.
 Convergence: the gain the model predicts for the next step (the Newton decrement g.H^-1.g / 2
-where no bound binds; 0.5 is one standard deviation) below ``tolerance``.
+where no bound binds; 0.5 is one standard deviation) below ``tolerance``, or below the loss's own
+rounding, ``LOSS_EPS`` |loss|, where no line search could confirm a gain (at 10^7 events per
+target |loss| ~ 3e8, so gains below ~3e-7, 8e-4 standard deviations away, are beyond float64).
 
 Status: 0 converged, 1 iteration limit, 2 the line search found no decrease or the steps
 stalled (against a bound or an unphysical region; ``message`` says which), 3 an error.
@@ -33,6 +35,9 @@ ARMIJO = 1e-4
 EIG_FLOOR = 1e-10
 MAX_HALVINGS = 40
 STALL = 1e-3
+LOSS_EPS = 1e-15
+"""Relative rounding of a loss value (float64 sums of many terms, 2.2e-16 each): a decrement
+below LOSS_EPS |loss| counts as converged (the line search cannot see such a gain)."""
 STALL_ITERATIONS = 8
 """Stop (status 2) after this many steps in a row that each gained less than STALL x tolerance."""
 
@@ -265,8 +270,9 @@ def optimiser(start, bounds, max_iterations=100, tolerance=1e-8):
             if damping > 0.0:
                 H = H + damping * np.diag(np.abs(np.diag(H)))
             d, decrement = box_step(H, g, lo - cur.theta, hi - cur.theta)
-            if decrement < tolerance:
-                status, message = 0, f"Newton decrement {decrement:.3g} < {tolerance:.3g}"
+            floor = max(tolerance, LOSS_EPS * abs(cur.loss))
+            if decrement < floor:
+                status, message = 0, f"Newton decrement {decrement:.3g} < {floor:.3g}"
                 break
             for k in range(MAX_HALVINGS):
                 trial = np.clip(cur.theta + 0.5**k * d, lo, hi)  # feasible already; clip the rounding

@@ -31,6 +31,7 @@ from theory.kernels.backends.numba_cpu import contract_channels
 from theory.kernels.backends.problem import event_u
 from theory.kernels.channels import channel_tables, event_monomials, has_channel_form, rows_by_target_region
 from theory.kernels.nc_response import nc_event_response
+from theory.kernels.philox import UNIT_53, raw_output
 from theory.kernels.response import event_response as _event_response
 from theory.kernels.response import last_segment
 
@@ -314,6 +315,31 @@ def gemm(A, B, C, transpose_a):
         C[row, col] = acc
 
 
+@cuda.jit
+def poisson_counts_kernel(keys, start, order, cdf, out):
+    """out[j, k] = the Poisson(1) count of event start + order[k] in the replica whose Philox key
+    is keys[j]: output start + order[k] of numpy's ``Philox(key=keys[j])`` (``theory.kernels.philox``),
+    u = (raw >> 11) 2^-53, count = #{c: cdf[c] <= u}, the same numbers as
+    ``theory.inference.replicas.poisson_weights``. One thread per (replica, event): launch
+    blocks (ceil(n / THREADS), replicas) of THREADS threads (``launch_poisson_counts``)."""
+    k = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x
+    j = cuda.blockIdx.y
+    if k < order.shape[0] and j < keys.shape[0]:
+        raw = raw_output(start + order[k], keys[j, 0], keys[j, 1])
+        u = np.float64(raw >> np.uint64(11)) * UNIT_53
+        c = 0
+        while c < cdf.shape[0] and cdf[c] <= u:
+            c += 1
+        out[j, k] = c
+
+
+def launch_poisson_counts(keys, start, order, cdf, out):
+    """``poisson_counts_kernel`` over out [len(keys), len(order)] (device or, in the simulator,
+    host arrays)."""
+    if out.shape[0] and out.shape[1]:
+        poisson_counts_kernel[(math.ceil(out.shape[1] / THREADS), out.shape[0]), THREADS](keys, start, order, cdf, out)
+
+
 def _grid2(rows, cols):
     return (math.ceil(cols / TILE), math.ceil(rows / TILE)), (TILE, TILE)
 
@@ -476,6 +502,7 @@ def compile_ptx_all(cc=(8, 0)):
         "nc_ds_kernel": (nc_ds_kernel, nc_head + (c4, f2)),
         "nc_grad_kernel": (nc_grad_kernel, nc_head + (f2, f4, f4)),
         "gemm": (gemm, (f2, f2, f2, types.boolean)),
+        "poisson_counts_kernel": (poisson_counts_kernel, (types.uint64[:, ::1], types.int64, i1, f1, f2)),
     }
     saved = dispatcher.get_current_device
     dispatcher.get_current_device = lambda: pytypes.SimpleNamespace(compute_capability=cc)
