@@ -162,13 +162,14 @@ def test_device_engine_equals_the_cpu_engine(setting, monkeypatch):
     same code path) gives every request the CPU engine's loss, gradient and Gauss-Newton matrix,
     and second-order term, also for line-search requests without the Jacobian and across several
     rounds of a fit."""
-    from theory.inference import lockstep
+    from theory.inference import lockstep, moments
     from theory.inference.fits import replica_centres
     from theory.inference.lockstep import DeviceEngine, LockstepEngine, replica_inputs
     from theory.inference.moments import DeviceMomentPass, chunk_weights, replica_moments
 
     run, samples, backend = setting
     kern, coarse = backend.kernel, run.coarse_kernel
+    monkeypatch.setattr(moments, "PRODUCTS", np.float64)  # the device pass's precision, on both sides
     reps = [1, 2, 3, 5, 8]
     w = row_weights(run, samples, reps, run.seed)
     cm = replica_moments(run.sets[0].coarse_grid, samples, run.seed, reps, ("p", "n"))

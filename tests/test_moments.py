@@ -34,10 +34,11 @@ def test_moments_are_the_weighted_sums_of_the_basis(setting):
     per = grid.per_cell
     for i in range(len(x)):
         dense[i, cell[i] * per : (cell[i] + 1) * per] = np.outer(Bx[i], Bv[i]).ravel()
-    for j, b in enumerate([0, 3, 8]):
+    for j, b in enumerate([0, 3, 8]):  # single-precision products (moments.PRODUCTS): to ~1e-7
         w = poisson_weights(5, "p", b, 0, len(x))
-        np.testing.assert_allclose(m[j], w @ dense, rtol=1e-12, atol=1e-12)
-        assert abs(m[j].sum() - w.sum()) < 1e-9 * w.sum()  # the basis is a partition of unity
+        want = w @ dense
+        np.testing.assert_allclose(m[j], want, rtol=0, atol=1e-6 * np.abs(want).max())
+        assert abs(m[j].sum() - w.sum()) < 1e-6 * w.sum()  # the basis is a partition of unity
 
 
 def test_moments_do_not_depend_on_batches_or_threads(setting):
@@ -56,13 +57,13 @@ def test_moments_do_not_depend_on_batches_or_threads(setting):
     assert both.shape == (1, 2 * grid.n_nodes)
     assert np.array_equal(both[0, grid.n_nodes :], ref[1])
     rechunked = MomentPass({"g": grid}, {"n": ev}, 7, [1, 2, 3, 4, 5], ("n",), chunk=300).run().moments("g")
-    np.testing.assert_allclose(rechunked, ref, rtol=0, atol=1e-13 * np.abs(ref).max())
+    np.testing.assert_allclose(rechunked, ref, rtol=0, atol=1e-6 * np.abs(ref).max())  # float32 pieces
     shared = MomentPass({"g": grid}, {"n": ev}, 7, [3], ("n",), central=True).run()
     assert np.array_equal(shared.moments("g")[0], ref[2])  # the central's sums change nothing else
     alone = MomentPass({"g": grid}, {"n": ev}, 7, [], ("n",), central=True).run().moments("g", central=True)
     assert np.array_equal(shared.moments("g", central=True), alone)  # the same in every job
     unit = dataset_moments(grid, ev.x, ev.Q2, 7, "n", [0])[0]
-    np.testing.assert_allclose(alone[0], unit, rtol=0, atol=1e-13 * np.abs(unit).max())
+    np.testing.assert_allclose(alone[0], unit, rtol=0, atol=1e-6 * np.abs(unit).max())  # float64 against 32
 
 
 def test_interpolated_fits_agree_with_the_exact_likelihood(setting):
@@ -132,6 +133,8 @@ def test_device_pass_in_the_simulator():
         w = dev._weights("n", 250, 500, order)
         for j, b in enumerate(reps):
             assert np.array_equal(w[j], poisson_weights(7, "n", b, 250, 500, order=order)), b
+        from theory.inference import moments
+        moments.PRODUCTS = np.float64  # the device's precision: the CPU pass to rounding
         cpu = MomentPass(stages, samples, 7, reps, ("p", "n"), central=True).run()
         for name in ("coarse", "fine"):
             for central in (False, True):

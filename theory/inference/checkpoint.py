@@ -29,7 +29,7 @@ from theory.inference.rows import read_rows, write_rows
 def checkpoint_key(config, replicas, samples, targets):
     """A digest of what a checkpoint's numbers depend on."""
     what = {"config": config, "replicas": list(map(int, replicas)), "pass": [CHUNK_EVENTS, PIECE, BLOCK, DEVICE_CHUNK],
-            "width": WIDTH, "format": 3}  # fmt: skip
+            "width": WIDTH, "format": 4}  # fmt: skip
     h = hashlib.sha256(json.dumps(what, sort_keys=True).encode())
     for t in targets:
         h.update(np.ascontiguousarray(samples[t].x).tobytes())
