@@ -85,6 +85,12 @@ class Checkpoint:
         self.last = time.monotonic()
         self.saves += 1
 
+    def save_if_due(self, state, rows):
+        """``save(state(), rows)`` when the interval has passed; ``state`` a callable (a device
+        pass's state is a copy to the host: made only for a save)."""
+        if self.due():
+            self.save(state(), rows)
+
     def clear(self):
         if os.path.exists(self.path):
             os.unlink(self.path)

@@ -190,8 +190,7 @@ def _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint, st
         def after():
             if checkpoint is None:
                 return
-            if checkpoint.due():  # state() copies a device pass's sums to the host: only when saved
-                checkpoint.save(moments.state(), finished)
+            checkpoint.save_if_due(moments.state, finished)
             now = time.perf_counter()
             if now - shown[0] >= PROGRESS_S:
                 shown[0] = now
@@ -221,8 +220,8 @@ def _fit_lockstep(run, backend, samples, replicas, seed, workers, checkpoint, st
     def done(j, result):
         share = (time.perf_counter() - t_fit) / len(todo)  # the replica's share so far
         finished[todo[j]] = {**result, "replica": todo[j], "wall_s": share, "cpu_s": share}
-        if checkpoint is not None and checkpoint.due():
-            checkpoint.save(moments.state(), finished)
+        if checkpoint is not None:
+            checkpoint.save_if_due(moments.state, finished)
 
     if todo:
         if device:  # the GPU: everything resident, a round one product

@@ -28,6 +28,8 @@ import numpy as np
 from numba import njit
 from scipy.special import gammaincc, ndtri
 
+from theory.kernels.philox import UNIT_53, poisson_count
+
 WEIGHT_STREAM = 2000
 """SeedSequence words of the Poisson counts; events use 1000 + target (``theory.inference.events``)."""
 LUMI_STREAM = 3000
@@ -54,41 +56,21 @@ def uniforms(seed, stream, dataset, replica, start, stop):
     block, skip = divmod(start, 4)  # Philox4x64: four 64-bit outputs per counter value
     gen = np.random.Philox(key=_philox_key(seed, stream, dataset, replica), counter=[block, 0, 0, 0])
     raw = gen.random_raw(skip + stop - start)[skip:]
-    return (raw >> np.uint64(11)).astype(np.float64) * 2.0**-53
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _count(r, cdf):
-    """#{k: cdf[k] <= u}, u = (r >> 11) 2^-53: numpy's searchsorted(cdf, u, "right"). The first
-    six comparisons are summed without branches (a data-dependent loop exit mispredicts about
-    once a count, ~7 ns); counts of 6 and more (P = 8e-5) continue in a loop."""
-    u = np.float64(r >> np.uint64(11)) * 2.0**-53
-    k = (
-        np.int64(cdf[0] <= u)
-        + np.int64(cdf[1] <= u)
-        + np.int64(cdf[2] <= u)
-        + np.int64(cdf[3] <= u)
-        + np.int64(cdf[4] <= u)
-        + np.int64(cdf[5] <= u)
-    )
-    if k == 6:
-        while k < cdf.shape[0] and cdf[k] <= u:
-            k += 1
-    return k
+    return (raw >> np.uint64(11)).astype(np.float64) * UNIT_53
 
 
 @njit(cache=True, nogil=True)
 def _invert(raw, cdf, out):
-    """out[i] = the Poisson(1) count of raw output i (``_count``)."""
+    """out[i] = the Poisson(1) count of raw output i (``theory.kernels.philox.poisson_count``)."""
     for i in range(raw.shape[0]):
-        out[i] = _count(raw[i], cdf)
+        out[i] = poisson_count(raw[i], cdf)
 
 
 @njit(cache=True, nogil=True)
 def _invert_in_order(raw, cdf, order, out):
     """out[k] = the count of raw output order[k]."""
     for k in range(order.shape[0]):
-        out[k] = _count(raw[order[k]], cdf)
+        out[k] = poisson_count(raw[order[k]], cdf)
 
 
 def poisson_weights(seed, dataset, replica, start, stop, out=None, order=None):

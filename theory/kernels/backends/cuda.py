@@ -31,7 +31,8 @@ from theory.kernels.backends.numba_cpu import contract_channels
 from theory.kernels.backends.problem import event_u
 from theory.kernels.channels import channel_tables, event_monomials, has_channel_form, rows_by_target_region
 from theory.kernels.nc_response import nc_event_response
-from theory.kernels.philox import UNIT_53, raw_output
+from theory.kernels.philox import poisson_count as _poisson_count
+from theory.kernels.philox import raw_output
 from theory.kernels.response import event_response as _event_response
 from theory.kernels.response import last_segment
 
@@ -61,6 +62,7 @@ def _entries(i, j, N, w, region, a, lnrho, y, factor, logx, order, mode, a0, nf,
 kernel_entries = _entries if config.ENABLE_CUDASIM else cuda.jit(device=True)(_entries)
 
 nc_response = simulated(nc_event_response, last_segment) if config.ENABLE_CUDASIM else nc_event_response
+poisson_count = simulated(_poisson_count) if config.ENABLE_CUDASIM else _poisson_count
 
 
 def _nc_entries(i, j, N, w, region, a, lnrho, y, factor, logx, bu, bd, du, dd, a_r, log_f, nq, order, mode, a0, nf,
@@ -319,18 +321,13 @@ def gemm(A, B, C, transpose_a):
 def poisson_counts_kernel(keys, start, order, cdf, out):
     """out[j, k] = the Poisson(1) count of event start + order[k] in the replica whose Philox key
     is keys[j]: output start + order[k] of numpy's ``Philox(key=keys[j])`` (``theory.kernels.philox``),
-    u = (raw >> 11) 2^-53, count = #{c: cdf[c] <= u}, the same numbers as
+    counted by ``philox.poisson_count`` (the CPU's inversion), the same numbers as
     ``theory.inference.replicas.poisson_weights``. One thread per (replica, event): launch
     blocks (ceil(n / THREADS), replicas) of THREADS threads (``launch_poisson_counts``)."""
     k = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x
     j = cuda.blockIdx.y
     if k < order.shape[0] and j < keys.shape[0]:
-        raw = raw_output(start + order[k], keys[j, 0], keys[j, 1])
-        u = np.float64(raw >> np.uint64(11)) * UNIT_53
-        c = 0
-        while c < cdf.shape[0] and cdf[c] <= u:
-            c += 1
-        out[j, k] = c
+        out[j, k] = poisson_count(raw_output(start + order[k], keys[j, 0], keys[j, 1]), cdf)
 
 
 def launch_poisson_counts(keys, start, order, cdf, out):
