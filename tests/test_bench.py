@@ -1,6 +1,9 @@
 """The benchmark command runs end to end on a small problem and writes its documented keys."""
 
 import json
+import pathlib
+
+import pytest
 
 from theory.pipeline.cli import main
 
@@ -27,8 +30,11 @@ def test_bench_rejects_bad_numbers(capsys):
     assert "--events" in capsys.readouterr().err
 
 
-def test_scaling_table_has_both_likelihoods_and_skips_exact_above_its_limit(monkeypatch):
+def test_scaling_table_has_both_likelihoods_and_skips_exact_above_its_limit(monkeypatch, tmp_path):
     from theory.pipeline import scaling
+    from theory.pipeline.paths import SCALING_PLOT, RunPaths
+    from theory.pipeline.plots import scaling_plot
+    from theory.pipeline.report import scaling_section
 
     monkeypatch.setattr(scaling, "EXACT_MAX", 3000)
     result = scaling.run(sizes=(2000, 6000), replicas=2, repeats=1, log=lambda m: None)
@@ -39,8 +45,32 @@ def test_scaling_table_has_both_likelihoods_and_skips_exact_above_its_limit(monk
     for r in result["rows"]:
         assert r["data_pass_ns_per_event_replica"] > 0
         assert 0 < r["full_s_batched"]["min"] <= r["full_s_batched"]["median"] <= r["full_s_batched"]["max"]
+        assert all(0 < f <= r_ for f, r_ in zip(r["fit_rank"], r["rank"], strict=True))  # truncated to FIT_TOL
     assert "ratio_largest_to_smallest" in result
+    assert result["ratio_largest_to_exact_smallest"] == pytest.approx(
+        inter[-1]["full_s_batched"]["median"] / result["rows"][0]["full_s_batched"]["median"]
+    )
     assert "events/target" in scaling.format_table(result)
+    paths = RunPaths("tiny", tmp_path)
+    paths.plots_dir.mkdir(parents=True)
+    png = scaling_plot(result, paths.plot(SCALING_PLOT))
+    assert pathlib.Path(png).read_bytes()[:4] == b"\x89PNG"
+    paths.scaling.write_text(json.dumps(result))
+    page = scaling_section(paths)  # the report's section: every row, both ratios, the figure
+    assert page.count("<tr>") == 1 + len(result["rows"]) and "over exact at the smallest" in page and "<img" in page
+
+
+def test_scaling_sizes_are_the_decades_below_a_run_and_the_run():
+    from theory.pipeline.scaling import sizes_for
+
+    assert sizes_for(5000) == (5000,)
+    assert sizes_for(1e6) == (10_000, 100_000, 1_000_000)
+    assert sizes_for(2.5e7) == (10_000, 100_000, 1_000_000, 10_000_000, 25_000_000)
+
+
+def test_bench_plot_and_config_need_the_scaling_study(capsys):
+    assert main(["bench", "--plot", "x.png"]) == 2
+    assert "--scaling" in capsys.readouterr().err
 
 
 def test_agreement_compares_the_same_replicas_through_both_likelihoods():

@@ -74,6 +74,15 @@ def test_stats2_dag_on_tinkercliffs_without_a_cluster(tmp_path):
     assert "slurm_partition=normal_q" in out and "slurm_account=test-alloc" in out
 
 
+def test_planning_measures_the_scaling_up_to_the_run_and_plans_from_it(tmp_path):
+    eic = os.path.join(REPO, "config/eic-1e6.yaml")
+    out = _snakemake("-n", "-p", "planning", "--configfile", eic, "--directory", str(tmp_path)).stdout
+    counts = _job_counts(out)
+    assert counts["scaling"] == 1 and counts["bench"] == 1 and counts["plan"] >= 1
+    assert "--sizes 10000 100000 1000000 --replicas" in out
+    assert "--scaling results/eic-1e6/scaling.json" in out  # every plan uses the lockstep cost model
+
+
 @pytest.mark.parametrize("profile, cpus", [("summit-style", 7), ("tinkercliffs-h200", 8)])
 def test_gpu_jobs_ask_through_the_plugins_gpu_resource(tmp_path, profile, cpus):
     """On the GPU profiles a CUDA backend's fit jobs ask for gpu=1 (the plugin's --gpus) and

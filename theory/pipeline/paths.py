@@ -11,6 +11,7 @@
     <root>/<run>/report.html                   the run's page
     <root>/<run>/lhapdf/                       the LHAPDF6 export (on demand)
     <root>/<run>/bench.json, plan_<cluster>.json   benchmark and planner tables (on demand)
+    <root>/<run>/scaling.json, plots/scaling.png    the lockstep engine's cost against N (on demand)
     <root>/<run>/theory/lha_<order>_<scheme>.json, lha_check.json, sf_<target>.json
     <root>/<run>/logs/<job>.log, benchmarks/<job>.tsv
 
@@ -35,6 +36,8 @@ GANTT_PLOT = "timing"
 """The fit jobs' Gantt chart (``theory.pipeline.report``)."""
 COVERAGE_PLOTS = ("coverage", "coverage_pulls")
 """Plots of a coverage study (``theory.pipeline.plots.coverage_plots``)."""
+SCALING_PLOT = "scaling"
+"""Time per evaluation and data pass against the events (``theory.pipeline.plots.scaling_plot``)."""
 
 
 def refdata(name):
@@ -115,6 +118,10 @@ class RunPaths:
     @property
     def bench(self):
         return self.dir / "bench.json"
+
+    @property
+    def scaling(self):
+        return self.dir / "scaling.json"
 
     def plan(self, cluster):
         return self.dir / f"plan_{cluster}.json"

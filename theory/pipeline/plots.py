@@ -170,3 +170,57 @@ def coverage_plots(coverage_file, out_dir):
         fig.tight_layout()
         paths.append(save_figure(fig, out / "coverage_pulls.png"))
     return paths
+
+
+def scaling_plot(result, out_png):
+    """The lockstep engine's cost against the experiment's size, from a ``bench --scaling`` result
+    (``theory.pipeline.scaling``): time per request (batched: median with the min-max spread;
+    single: one request alone), the data pass per event and replica, and the interpolated
+    likelihood's speedup over the exact one (measured where both ran; beyond, the exact one's time
+    scaled linearly in N, as the planner does)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    by = {lik: [r for r in result["rows"] if r["likelihood"] == lik] for lik in ("exact", "interpolated")}
+    for i, (lik, rows) in enumerate(by.items()):
+        if not rows:
+            continue
+        n = np.array([r["events_per_target"] for r in rows], dtype=float)
+        med = np.array([r["full_s_batched"]["median"] for r in rows]) * 1e3
+        lo = med - np.array([r["full_s_batched"]["min"] for r in rows]) * 1e3
+        hi = np.array([r["full_s_batched"]["max"] for r in rows]) * 1e3 - med
+        axes[0].errorbar(n, med, yerr=[lo, hi], marker="o", color=f"C{i}", label=f"{lik}, batched")
+        single = np.array([r["full_s_single"]["median"] for r in rows]) * 1e3
+        axes[0].plot(n, single, "--", marker="s", color=f"C{i}", label=f"{lik}, single")
+        axes[1].plot(n, [r["data_pass_ns_per_event_replica"] for r in rows], marker="o", color=f"C{i}", label=lik)
+    if by["exact"] and by["interpolated"]:
+        exact = {r["events_per_target"]: r["full_s_batched"]["median"] for r in by["exact"]}
+        n_max = max(exact)
+        n = np.array([r["events_per_target"] for r in by["interpolated"]], dtype=float)
+        t_exact = np.array([exact.get(int(k), exact[n_max] * k / n_max) for k in n])
+        speedup = t_exact / np.array([r["full_s_batched"]["median"] for r in by["interpolated"]])
+        measured = np.array([int(k) in exact for k in n])
+        axes[2].plot(n, speedup, color="C2")
+        axes[2].plot(n[measured], speedup[measured], "o", color="C2", label="measured")
+        axes[2].plot(n[~measured], speedup[~measured], "o", mfc="none", color="C2",
+                     label="exact scaled linearly in N")  # fmt: skip
+        axes[2].axhline(1.0, color="k", lw=0.5)
+        axes[2].legend(fontsize=8)
+    titles = ("time per request (loss, gradient, Gauss-Newton) [ms]", "data pass [ns per event and replica]",
+              "speedup of the interpolated likelihood")  # fmt: skip
+    for ax, title in zip(axes, titles, strict=True):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("events per target")
+        ax.set_title(title, fontsize=9)
+    axes[0].legend(fontsize=8)
+    axes[1].legend(fontsize=8)
+    ratio = result.get("ratio_largest_to_smallest")
+    if ratio is not None:
+        fig.suptitle(f"{result['threads']} thread(s), {result['replicas']} requests a round; interpolated at the "
+                     f"largest size over the smallest: {ratio:.2f}", fontsize=10)  # fmt: skip
+    fig.tight_layout()
+    return save_figure(fig, out_png)

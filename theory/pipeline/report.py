@@ -111,6 +111,29 @@ def scales_section(paths):
     return page
 
 
+def scaling_section(paths):
+    """The lockstep engine's cost against the events (``snakemake scaling`` / ``planning``)."""
+    from theory.pipeline.paths import SCALING_PLOT
+
+    r = json.loads(paths.scaling.read_text())
+    rows = [(row["events_per_target"], row["likelihood"], row["rows"],
+             "/".join(map(str, row.get("fit_rank", row["rank"]))),
+             f"{1e3 * row['full_s_batched']['median']:.3f}", f"{1e3 * row['full_s_single']['median']:.1f}",
+             f"{row['data_pass_ns_per_event_replica']:.1f}", f"{row['kernel_build_s']:.1f}",
+             f"{row['peak_rss_gb']:.2f}")
+            for row in r["rows"]]  # fmt: skip
+    ratios = [f"{label}: {r[key]:.2f}" for key, label in (
+        ("ratio_largest_to_smallest", "interpolated, largest size over smallest"),
+        ("ratio_largest_to_exact_smallest", "interpolated at the largest size over exact at the smallest"))
+        if key in r]  # fmt: skip
+    plot = paths.plot(SCALING_PLOT)
+    return (f"<h2>Scaling with the events ({r['threads']} thread(s), {r['replicas']} requests a round)</h2>"
+            f"<p>{html.escape('; '.join(ratios))}</p>"
+            + _table(["events/target", "likelihood", "rows", "fit rank", "ms a request (batched)", "ms single",
+                      "data pass ns/event/replica", "kernel build s", "peak RSS GB"], rows)
+            + (_img(plot) if plot.is_file() else ""))  # fmt: skip
+
+
 def build(name, paths):
     """Write the report page of a finished run (``paths``: its ``RunPaths``); returns the page's path."""
     import h5py
@@ -160,6 +183,8 @@ def build(name, paths):
                          f"{v['speedup']:.1f}x" if v.get("speedup") else "-"))  # fmt: skip
         parts.append(f"<h2>Benchmark ({b['config']['events']} events, {html.escape(b['machine']['cpu'])})</h2>"
                      + _table(["backend", "s per evaluation", "speedup"], rows))  # fmt: skip
+    if paths.scaling.is_file():
+        parts.append(scaling_section(paths))
     for plan in paths.plans():
         p = json.loads(plan.read_text())
         rows = [(r["backend"], f"{r['seconds_per_evaluation']:.4g}", r["jobs"], f"{r['wall_hours']:.3f}",

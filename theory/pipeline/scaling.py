@@ -11,7 +11,14 @@ parameters:
   its kernel is 4.8 kB per event) and the interpolated one;
 - one-off costs: the points, the kernel build (the grid's once, whatever N), and the data pass
   per replica in ns per event and replica;
+- the kernel's stored rank (``rank``, 1e-13) and the rank the fits use (``fit_rank``,
+  ``lockstep.FIT_TOL``), which sets the products' cost;
 - the process's peak resident memory after each size.
+
+Two ratios: ``ratio_largest_to_smallest``, the interpolated likelihood's time per request at the
+largest size over its time at the smallest (the engine's growth with N), and
+``ratio_largest_to_exact_smallest``, the same over the exact likelihood's at the smallest size
+(what a run of that size would use instead).
 
 Every figure is measured in one run, side by side, so ratios between sizes and likelihoods are
 meaningful on a noisy machine; absolute times are this machine's.
@@ -25,6 +32,13 @@ import numpy as np
 SIZES = (10_000, 100_000, 1_000_000, 10_000_000)
 EXACT_MAX = 100_000
 """Largest size with an exact-likelihood row (its kernel: 200,000 events take 3.2 GB to build)."""
+
+
+def sizes_for(events_per_target):
+    """The sizes a run of ``events_per_target`` is planned from: the decades of ``SIZES`` below it
+    and the run's own size."""
+    n = int(events_per_target)
+    return tuple(sorted({s for s in SIZES if s < n} | {n}))
 
 
 def _spread(times):
@@ -72,14 +86,18 @@ def _time(engine, losses, rows, cw, thetas, jacobian, repeats):
     return _spread(times)
 
 
-def run(sizes=SIZES, replicas=32, repeats=5, log=print):
-    """The scaling table as a dict (``rows``: one per size and likelihood)."""
+def run(sizes=SIZES, replicas=32, repeats=5, log=print, config=None):
+    """The scaling table as a dict (``rows``: one per size and likelihood), for the theory, data
+    sets and cuts of ``config`` (a validated run config; default: the defaults)."""
+    from theory.inference.lockstep import FIT_TOL
     from theory.inference.run import Run
     from theory.kernels.backends import make_backend
     from theory.kernels.backends.cached import CachedKernel
     from theory.pipeline.config import validate
 
-    runs = {lik: Run.from_config(validate({"fit": {"likelihood": lik}})) for lik in ("exact", "interpolated")}
+    config = config or {}
+    runs = {lik: Run.from_config(validate({**config, "fit": {**config.get("fit", {}), "likelihood": lik}}))
+            for lik in ("exact", "interpolated")}  # fmt: skip
     run_ = runs["interpolated"]
     rng = np.random.default_rng(0)
     thetas = [run_.start() + 0.01 * rng.standard_normal(run_.param.n_params) for _ in range(replicas)]
@@ -109,6 +127,7 @@ def run(sizes=SIZES, replicas=32, repeats=5, log=print):
             backend = make_backend("cached-cpu", problem, kernel=kernel)
             engine, losses, rows, cw, pass_s = _engine(runs[likelihood], backend, samples, list(range(1, replicas + 1)))
             row = {"events_per_target": n, "likelihood": likelihood, "rows": problem.n_events, "rank": kernel.rank,
+                   "fit_rank": [A.shape[1] for A, _ in kernel.factors(FIT_TOL)],
                    "points_s": points_s, "kernel_build_s": build,
                    "data_pass_ns_per_event_replica": 1e9 * pass_s / (len(run_.sets) * n * replicas),
                    "full_s_batched": _time(engine, losses, rows, cw, thetas, True, repeats),
@@ -123,6 +142,10 @@ def run(sizes=SIZES, replicas=32, repeats=5, log=print):
     inter = [r for r in out["rows"] if r["likelihood"] == "interpolated"]
     if len(inter) >= 2:
         out["ratio_largest_to_smallest"] = inter[-1]["full_s_batched"]["median"] / inter[0]["full_s_batched"]["median"]
+    exact = [r for r in out["rows"] if r["likelihood"] == "exact"]
+    if inter and exact and inter[-1]["events_per_target"] > exact[0]["events_per_target"]:
+        out["ratio_largest_to_exact_smallest"] = (inter[-1]["full_s_batched"]["median"]
+                                                  / exact[0]["full_s_batched"]["median"])  # fmt: skip
     return out
 
 
@@ -131,6 +154,7 @@ def format_table(result):
     import pandas as pd
 
     rows = [{"events/target": r["events_per_target"], "likelihood": r["likelihood"], "rows": r["rows"],
+             "fit rank": "/".join(map(str, r.get("fit_rank", r["rank"]))),
              "full ms (batched, median)": 1e3 * r["full_s_batched"]["median"],
              "full ms (single)": 1e3 * r["full_s_single"]["median"],
              "value ms (batched)": 1e3 * r["value_s_batched"]["median"],

@@ -13,10 +13,12 @@ from theory.pipeline.paths import (
     DEFAULT_ROOT,
     GANTT_PLOT,
     POSTERIOR_PLOTS,
+    SCALING_PLOT,
     RunPaths,
     refdata,
 )
 from theory.pipeline.plan import CLUSTERS
+from theory.pipeline.scaling import sizes_for
 from theory.qcd.evolution import ORDERS
 from theory.qcd.flavours import TARGETS
 from theory.qcd.scheme import SCHEMES
@@ -83,6 +85,11 @@ def fit_inputs(wildcards):
     if BACKEND.cached:
         inputs["kernel"] = PATHS.kernel
     return inputs
+
+
+def scaling_sizes():
+    """Events per target the scaling study measures: the decades below the run's largest data set, and it."""
+    return sizes_for(max(ds.expected for ds in SETTINGS.datasets))
 
 
 def theory_targets():

@@ -204,6 +204,8 @@ def bench_options(sub):
     sub.add_argument(
         "--sizes", type=positive_int, nargs="+", help="--scaling: events per target (default 1e4 1e5 1e6 1e7)"
     )
+    sub.add_argument("--config", help="--scaling: the run configuration whose theory, beams and cuts it times (YAML)")
+    sub.add_argument("--plot", metavar="FILE", help="--scaling: also draw its figure to FILE (PNG, atomically)")
     sub.add_argument(
         "--gamma-z",
         action="store_true",

@@ -136,6 +136,9 @@ def bench(args):
     """The benchmark tables (default), or one of its studies: --agreement, --gamma-z, --scaling."""
     from theory.pipeline import bench as benchmark
 
+    for flag, given in (("--plot", args.plot), ("--config", args.config)):
+        if given and not args.scaling:
+            raise UsageError(f"{flag} belongs to the --scaling study: add --scaling")
     if args.agreement:
         from theory.pipeline import agreement
 
@@ -147,9 +150,22 @@ def bench(args):
         result = gamma_z_cost.run(args.events, min(args.batch, 32), max(args.repeats, 5), args.loop_events, log=log)
         return _study(args, "bench --gamma-z", result, gamma_z_cost.format_table)
     if args.scaling:
+        from theory.pipeline import config as cfg
         from theory.pipeline import scaling
 
-        result = scaling.run(tuple(args.sizes or scaling.SIZES), args.replicas, args.repeats, log=log)
+        config = None
+        if args.config:
+            try:
+                config = cfg.load(args.config)
+            except cfg.ConfigError as err:
+                raise UsageError(str(err)) from None
+        result = scaling.run(tuple(args.sizes or scaling.SIZES), args.replicas, args.repeats, log=log, config=config)
+        if config is not None:
+            result["config"] = args.config
+        if args.plot:
+            from theory.pipeline.plots import scaling_plot
+
+            scaling_plot(result, args.plot)
         return _study(args, "bench --scaling", result, scaling.format_table)
     result = benchmark.run(
         n_events=args.events, order=args.order, mode=args.mode, scheme=args.scheme, batch=args.batch,
