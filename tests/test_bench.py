@@ -71,6 +71,8 @@ def test_scaling_sizes_are_the_decades_below_a_run_and_the_run():
 def test_bench_plot_and_config_need_the_scaling_study(capsys):
     assert main(["bench", "--plot", "x.png"]) == 2
     assert "--scaling" in capsys.readouterr().err
+    assert main(["bench", "--config", "config/stats2.yaml"]) == 2
+    assert "--config belongs to the --scaling study" in capsys.readouterr().err
 
 
 def test_agreement_compares_the_same_replicas_through_both_likelihoods():

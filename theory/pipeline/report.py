@@ -114,23 +114,18 @@ def scales_section(paths):
 def scaling_section(paths):
     """The lockstep engine's cost against the events (``snakemake scaling`` / ``planning``)."""
     from theory.pipeline.paths import SCALING_PLOT
+    from theory.pipeline.scaling import table_rows
 
     r = json.loads(paths.scaling.read_text())
-    rows = [(row["events_per_target"], row["likelihood"], row["rows"],
-             "/".join(map(str, row.get("fit_rank", row["rank"]))),
-             f"{1e3 * row['full_s_batched']['median']:.3f}", f"{1e3 * row['full_s_single']['median']:.1f}",
-             f"{row['data_pass_ns_per_event_replica']:.1f}", f"{row['kernel_build_s']:.1f}",
-             f"{row['peak_rss_gb']:.2f}")
-            for row in r["rows"]]  # fmt: skip
+    rows = table_rows(r)
+    cells = [[f"{v:.3g}" if isinstance(v, float) else v for v in row.values()] for row in rows]
     ratios = [f"{label}: {r[key]:.2f}" for key, label in (
         ("ratio_largest_to_smallest", "interpolated, largest size over smallest"),
         ("ratio_largest_to_exact_smallest", "interpolated at the largest size over exact at the smallest"))
         if key in r]  # fmt: skip
     plot = paths.plot(SCALING_PLOT)
     return (f"<h2>Scaling with the events ({r['threads']} thread(s), {r['replicas']} requests a round)</h2>"
-            f"<p>{html.escape('; '.join(ratios))}</p>"
-            + _table(["events/target", "likelihood", "rows", "fit rank", "ms a request (batched)", "ms single",
-                      "data pass ns/event/replica", "kernel build s", "peak RSS GB"], rows)
+            f"<p>{html.escape('; '.join(ratios))}</p>" + _table(list(rows[0]) if rows else [], cells)
             + (_img(plot) if plot.is_file() else ""))  # fmt: skip
 
 

@@ -149,16 +149,21 @@ def run(sizes=SIZES, replicas=32, repeats=5, log=print, config=None):
     return out
 
 
-def format_table(result):
-    """The scaling rows as a text table (pandas)."""
-    import pandas as pd
-
-    rows = [{"events/target": r["events_per_target"], "likelihood": r["likelihood"], "rows": r["rows"],
-             "fit rank": "/".join(map(str, r.get("fit_rank", r["rank"]))),
+def table_rows(result):
+    """The scaling rows as the table's columns ({header: value}, one dict a row): the one layout of
+    the text table (``format_table``) and the report's section (``theory.pipeline.report``)."""
+    return [{"events/target": r["events_per_target"], "likelihood": r["likelihood"], "rows": r["rows"],
+             "fit rank": "/".join(map(str, r["fit_rank"])) if "fit_rank" in r else "-",
              "full ms (batched, median)": 1e3 * r["full_s_batched"]["median"],
              "full ms (single)": 1e3 * r["full_s_single"]["median"],
              "value ms (batched)": 1e3 * r["value_s_batched"]["median"],
              "data pass ns/event/replica": r["data_pass_ns_per_event_replica"],
              "kernel build s": r["kernel_build_s"], "peak RSS GB": r["peak_rss_gb"]}
             for r in result["rows"]]  # fmt: skip
-    return pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.3g}")
+
+
+def format_table(result):
+    """The scaling rows as a text table (pandas)."""
+    import pandas as pd
+
+    return pd.DataFrame(table_rows(result)).to_string(index=False, float_format=lambda v: f"{v:.3g}")
