@@ -68,6 +68,17 @@ def test_scaling_sizes_are_the_decades_below_a_run_and_the_run():
     assert sizes_for(2.5e7) == (10_000, 100_000, 1_000_000, 10_000_000, 25_000_000)
 
 
+def test_scaling_ratios_take_the_largest_and_smallest_sizes_in_any_order():
+    from theory.pipeline.scaling import ratios
+
+    def row(n, likelihood, ms):
+        return {"events_per_target": n, "likelihood": likelihood, "full_s_batched": {"median": ms}}
+
+    rows = [row(10**7, "interpolated", 3.0), row(10**4, "exact", 1.0), row(10**4, "interpolated", 2.0)]
+    assert ratios(rows) == {"ratio_largest_to_smallest": 1.5, "ratio_largest_to_exact_smallest": 3.0}
+    assert ratios(rows[1:]) == {}  # one size: nothing grows
+
+
 def test_bench_plot_and_config_need_the_scaling_study(capsys):
     assert main(["bench", "--plot", "x.png"]) == 2
     assert "--scaling" in capsys.readouterr().err

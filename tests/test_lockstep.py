@@ -88,7 +88,7 @@ def test_coarse_gauss_newton_matrix_matches_the_per_event_one(setting):
     np.testing.assert_allclose(ev.grad, exact.grad, rtol=1e-9, atol=1e-9 * np.abs(exact.grad).max())
     L = np.linalg.inv(np.linalg.cholesky(exact.hessian))
     eig = np.linalg.eigvalsh(L @ ev.hessian @ L.T)
-    assert np.all(np.abs(eig - 1) < 0.06), eig  # measured 0.4-4.8% over seeds 23-26 (this one: 4.8%)
+    assert np.all(np.abs(eig - 1) < 0.06), eig  # measured at most 4.0-5.0% over seeds 23-26 (replicas 5 and 11)
 
 
 def test_curvature_completes_the_per_event_hessian(setting):

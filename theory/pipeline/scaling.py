@@ -139,10 +139,21 @@ def run(sizes=SIZES, replicas=32, repeats=5, log=print, config=None):
                 f"batched, {1e3 * row['full_s_single']['median']:.2f} ms single, data pass "
                 f"{row['data_pass_ns_per_event_replica']:.0f} ns per event and replica")  # fmt: skip
         del samples
-    inter = [r for r in out["rows"] if r["likelihood"] == "interpolated"]
+
+    out.update(ratios(out["rows"]))
+    return out
+
+
+def ratios(rows):
+    """The two ratios of the module docstring from the rows, whatever order the sizes ran in."""
+
+    def by_size(likelihood):
+        return sorted((r for r in rows if r["likelihood"] == likelihood), key=lambda r: r["events_per_target"])
+
+    out = {}
+    inter, exact = by_size("interpolated"), by_size("exact")
     if len(inter) >= 2:
         out["ratio_largest_to_smallest"] = inter[-1]["full_s_batched"]["median"] / inter[0]["full_s_batched"]["median"]
-    exact = [r for r in out["rows"] if r["likelihood"] == "exact"]
     if inter and exact and inter[-1]["events_per_target"] > exact[0]["events_per_target"]:
         out["ratio_largest_to_exact_smallest"] = (inter[-1]["full_s_batched"]["median"]
                                                   / exact[0]["full_s_batched"]["median"])  # fmt: skip
