@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from tests.conftest import refdata_path
@@ -190,3 +191,32 @@ def test_scaling_costs_enter_the_plan_as_evaluations_plus_the_data_pass():
                           local_cores=1, overhead=0.0, efficiency=1.0)  # fmt: skip
     r = result["rows"][0]
     assert r["wall_hours"] == pytest.approx(10 * 10 * (20 * 0.01 + 2.0) / 3600.0)
+
+
+def test_a_pilot_counts_its_passes_in_each_backends_own_costs(tmp_path):
+    import h5py
+
+    from theory.pipeline import plan as planner
+
+    path = tmp_path / "posterior.h5"
+    with h5py.File(path, "w") as f:
+        f["replicas/status"] = np.array([0, 0, 1])
+        f["replicas/evaluations"] = np.array([10, 14, 200])
+        f["replicas/jacobians"] = np.array([6, 8, 100])
+    pilot = planner.Pilot.read(path)
+    assert (pilot.passes, pilot.jacobians) == (12.0, 7.0)  # the failed replica left out
+    # the lockstep engine times a pass with the Jacobian and a value-only pass, each its own request
+    lockstep = {"seconds": 2e-3, "pass_cost": {"jacobian": 1.0, "value": 0.5}}
+    assert pilot.evaluations(lockstep) == pytest.approx(7.0 + 0.5 * 5.0)
+    # a bench time is one loss + gradient evaluation: the Jacobian pass costs PASS_COST of it
+    bench = {"seconds": 2e-3}
+    assert pilot.evaluations(bench) == pytest.approx(2.0 * 7.0 + 0.75 * 5.0)
+    scaling = {"threads": 1, "rows": [{"events_per_target": 10**4, "likelihood": "interpolated",
+                                       "full_s_batched": {"median": 2e-3}, "value_s_batched": {"median": 1e-3},
+                                       "data_pass_ns_per_event_replica": 50.0}]}  # fmt: skip
+    times = planner.scaling_times(scaling, 2 * 10**4)["cached-cpu (interpolated, lockstep)"]
+    assert times["pass_cost"] == {"jacobian": 1.0, "value": 0.5}
+    with h5py.File(path, "a") as f:
+        f["replicas/status"][...] = 1
+    with pytest.raises(ValueError, match="no converged"):
+        planner.Pilot.read(path)

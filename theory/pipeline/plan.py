@@ -11,14 +11,16 @@
 
 t_evaluation is the loss + gradient time of one parameter set, measured by ``theory bench``
 (``forward_and_gradient``; scaled linearly from the benchmark's event count to the config's) or
-given per backend; evaluations per replica come from a pilot run (the mean over a
-``posterior.h5`` of its forward passes in loss + gradient equivalents, ``PASS_COST``) or are
-given. Every input and assumption is printed beside the table.
+given per backend; evaluations per replica are given, or come from a pilot run (the means over a
+``posterior.h5`` of its forward passes and of those with the Jacobian, ``Pilot``), weighted by
+each backend's own costs (``Pilot.evaluations``). Every input and assumption is printed beside
+the table.
 
 With the lockstep engine's scaling table (``theory bench --scaling --json FILE``, ``--scaling``)
 the costs are those of ``theory.pipeline.scaling``: t_evaluation per request of a batched round
 (the interpolated likelihood's does not depend on the events; the exact one's is scaled
-linearly from the nearest measured size) and t_pass = the data pass per replica, ns per event
+linearly from the nearest measured size; that request is a pass with the Jacobian, and a pilot's
+value-only passes cost the table's value-only request) and t_pass = the data pass per replica, ns per event
 and replica x events (the one-off cost that grows with N).
 
 ``seed_table`` reproduces the seed talk's projected table from its statements and two of its rows
@@ -28,8 +30,7 @@ and replica x events (the one-off cost that grows with N).
 import json
 import math
 import re
-
-import numpy as np
+from dataclasses import dataclass
 
 CLUSTERS = {
     "tinkercliffs": {"cores_per_node": 128, "gpus_per_node": 0, "default_nodes": 2,
@@ -72,11 +73,13 @@ def scaling_times(scaling, n_events):
             continue
         near = min(rows, key=lambda r: abs(math.log(r["events_per_target"] / max(per_target, 1.0))))
         seconds = near["full_s_batched"]["median"]
-        if likelihood == "exact":
-            seconds *= per_target / near["events_per_target"]
+        value = near.get("value_s_batched", {}).get("median", seconds)
+        scale = per_target / near["events_per_target"] if likelihood == "exact" else 1.0
         out[f"cached-cpu ({likelihood}, lockstep)"] = {
-            "seconds": seconds, "threads": threads,
+            "seconds": seconds * scale, "threads": threads,
             "pass_seconds": 1e-9 * near["data_pass_ns_per_event_replica"] * n_events,
+            # the timed request is a pass with the Jacobian; a value-only pass costs its own request
+            "pass_cost": {"jacobian": 1.0, "value": value / seconds},
         }  # fmt: skip
     return out
 
@@ -84,7 +87,8 @@ def scaling_times(scaling, n_events):
 def plan(fit, cluster, times, evaluations, nodes=None, efficiency=0.9, jobs_per_gpu=1, local_cores=None,
          overhead=10.0):  # fmt: skip
     """Projected table rows for every backend of ``times`` ({backend: {seconds, threads}}) and a run's
-    fit settings (``theory.inference.run.FitSettings``: replicas, chunk_size)."""
+    fit settings (``theory.inference.run.FitSettings``: replicas, chunk_size). ``evaluations``: loss +
+    gradient evaluations per replica (a number, the same for every backend), or a ``Pilot``."""
     from theory.kernels.backends import BACKENDS
 
     spec = CLUSTERS[cluster]
@@ -101,22 +105,25 @@ def plan(fit, cluster, times, evaluations, nodes=None, efficiency=0.9, jobs_per_
             continue
         threads = t.get("threads", 1)
         slots = nodes * spec["gpus_per_node"] * jobs_per_gpu if gpu else nodes * max(1, cores // threads)
-        t_replica = evaluations * t["seconds"] + t.get("pass_seconds", 0.0)
+        per_replica = evaluations.evaluations(t) if isinstance(evaluations, Pilot) else float(evaluations)
+        t_replica = per_replica * t["seconds"] + t.get("pass_seconds", 0.0)
         t_job = min(chunk, fits) * t_replica + overhead
         waves = math.ceil(jobs / slots)
         wall_h = waves * t_job / efficiency / 3600.0
         best_chunk = math.ceil(fits / slots)  # one wave that fills every slot
         best_wall_h = (best_chunk * t_replica + overhead) / efficiency / 3600.0
         rows.append({
-            "backend": backend, "seconds_per_evaluation": t["seconds"], "evaluations_per_replica": evaluations,
+            "backend": backend, "seconds_per_evaluation": t["seconds"], "evaluations_per_replica": per_replica,
             "pass_seconds_per_replica": t.get("pass_seconds", 0.0),
             "threads_per_job": threads, "jobs": jobs, "slots": slots, "waves": waves, "wall_hours": wall_h,
             "node_hours": wall_h * nodes, "gpu_hours": wall_h * nodes * spec["gpus_per_node"] if gpu else 0.0,
             "efficiency": efficiency, "overhead_s": overhead, "suggested_chunk_size": best_chunk,
             "wall_hours_at_suggested": best_wall_h,
         })  # fmt: skip
+    source = ({"pilot_passes": evaluations.passes, "pilot_jacobians": evaluations.jacobians}
+              if isinstance(evaluations, Pilot) else {"evaluations": float(evaluations)})  # fmt: skip
     return {"cluster": cluster, "description": spec["description"], "nodes": nodes, "fits": fits,
-            "chunk_size": chunk, "rows": rows}  # fmt: skip
+            "chunk_size": chunk, "evaluations_from": source, "rows": rows}  # fmt: skip
 
 
 TABLE_COLUMNS = {
@@ -137,6 +144,12 @@ def table(result):
 def format_table(result):
     head = (f"# {result['cluster']} ({result['description']}), {result['nodes']} node(s), {result['fits']} fits "
             f"in chunks of {result['chunk_size']}")  # fmt: skip
+    source = result.get("evaluations_from", {})
+    if "pilot_passes" in source:
+        head += (f"\n# evaluations a replica: a pilot's {source['pilot_passes']:.2f} forward passes "
+                 f"({source['pilot_jacobians']:.2f} with the Jacobian), in each backend's own costs")  # fmt: skip
+    elif "evaluations" in source:
+        head += f"\n# evaluations a replica: {source['evaluations']:.2f} as given"
     if not result["rows"]:
         return head + "\n(no backend of these times runs on this cluster)"
     formats = {"s/eval": "{:.4g}".format, "eval/rep": "{:.1f}".format, "pass s/rep": "{:.3g}".format,
@@ -185,19 +198,33 @@ def format_achieved(result):
 PASS_COST = {"jacobian": 2.0, "value": 0.75}
 """A fit's forward passes in loss + gradient evaluations (what ``theory bench`` times): a pass with
 the Jacobian (1 + P component sets) cost 1.3-2.2 of them, a value-only pass 0.4-1.0 (cached-cpu
-and numba-cpu, 10,000 events, one thread, 2026-12-02); the upper ends, so projections err long."""
+and numba-cpu, 10,000 events, one thread, 2026-12-02); the upper ends, so projections err long.
+A backend whose times carry their own ``pass_cost`` (the lockstep engine's) uses that instead."""
 
 
-def pilot_evaluations(posterior_file):
-    """Mean loss + gradient equivalents per converged replica of a (pilot) posterior: its forward
-    passes weighted by ``PASS_COST`` (the optimiser's passes are not loss + gradient evaluations)."""
-    import h5py
+@dataclass(frozen=True)
+class Pilot:
+    """Mean forward passes per converged replica of a pilot posterior, and of them with the Jacobian."""
 
-    with h5py.File(posterior_file, "r") as f:
-        ok = f["replicas/status"][...] == 0
-        passes = f["replicas/evaluations"][...][ok].astype(float)
-        jac = f["replicas/jacobians"][...][ok] if "replicas/jacobians" in f else passes
-        return float(np.mean(PASS_COST["jacobian"] * jac + PASS_COST["value"] * (passes - jac)))
+    passes: float
+    jacobians: float
+
+    @classmethod
+    def read(cls, posterior_file):
+        import h5py
+
+        with h5py.File(posterior_file, "r") as f:
+            ok = f["replicas/status"][...] == 0
+            if not ok.any():
+                raise ValueError("no converged replica")
+            passes = f["replicas/evaluations"][...][ok].astype(float)
+            jac = f["replicas/jacobians"][...][ok].astype(float) if "replicas/jacobians" in f else passes
+        return cls(float(passes.mean()), float(jac.mean()))
+
+    def evaluations(self, times):
+        """Per replica, in units of the backend's timed evaluation (``times["seconds"]``)."""
+        cost = times.get("pass_cost", PASS_COST)
+        return cost["jacobian"] * self.jacobians + cost["value"] * (self.passes - self.jacobians)
 
 
 def load_bench(path):

@@ -179,7 +179,10 @@ def plan_options(sub):
         help="time per loss+gradient evaluation of a backend at the config's events (repeatable)",
     )
     sub.add_argument("--evaluations", type=float, help="loss evaluations per replica (default: --pilot or 50)")
-    sub.add_argument("--pilot", help="posterior.h5 of a pilot run: its mean evaluations per replica")
+    sub.add_argument(
+        "--pilot",
+        help="posterior.h5 of a pilot run: its mean forward passes per replica, weighted by each backend's costs",
+    )
     sub.add_argument("--efficiency", type=float, default=0.9, help="parallel efficiency assumed (default 0.9)")
     sub.add_argument("--overhead", type=float, default=10.0, help="seconds of start-up per job (default 10)")
     sub.add_argument("--json", metavar="FILE", help="also write the table as JSON (atomically)")

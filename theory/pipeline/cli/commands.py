@@ -259,7 +259,12 @@ def plan(args):
             raise UsageError(f"--seconds {item!r}: give BACKEND=SECONDS") from None
     if not times:
         raise UsageError("give --bench FILE, --scaling FILE or --seconds BACKEND=S for at least one backend")
-    evaluations = args.evaluations or (planner.pilot_evaluations(args.pilot) if args.pilot else 50.0)
+    evaluations = args.evaluations or 50.0
+    if args.pilot and not args.evaluations:
+        try:
+            evaluations = planner.Pilot.read(args.pilot)
+        except (OSError, KeyError, ValueError) as err:
+            raise UsageError(f"--pilot {args.pilot}: not a posterior with converged replicas ({err})") from None
     result = planner.plan(settings.fit, args.cluster, times, evaluations, nodes=args.nodes, efficiency=args.efficiency,
                           local_cores=len(os.sched_getaffinity(0)), overhead=args.overhead)  # fmt: skip
     print(planner.format_table(result))
