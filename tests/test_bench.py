@@ -84,6 +84,57 @@ def test_bench_plot_and_config_need_the_scaling_study(capsys):
     assert "--scaling" in capsys.readouterr().err
     assert main(["bench", "--config", "config/stats2.yaml"]) == 2
     assert "--config belongs to the --scaling study" in capsys.readouterr().err
+    assert main(["bench", "--device"]) == 2
+    assert "--device belongs to the --scaling study" in capsys.readouterr().err
+
+
+def test_scaling_device_rows_need_a_gpu_or_the_simulator(capsys, monkeypatch):
+    from numba import cuda
+    from numba.cuda import config as cuda_config
+
+    if cuda_config.ENABLE_CUDASIM or cuda.is_available():
+        pytest.skip("a GPU (or the simulator) is here")
+    assert main(["bench", "--scaling", "--device", "--sizes", "2000"]) == 2
+    assert "--device: no GPU here" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_scaling_device_rows_in_the_simulator(tmp_path):
+    """Under NUMBA_ENABLE_CUDASIM=1 (numpy standing in for CuPy): each interpolated size gets a GPU
+    row beside its CPU row (the same grid and fit rank), with the round's products counted and their
+    rate; the ratios stay the CPU rows'; the planner prices the GPU rows as cached-cuda, on GPUs."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "scaling.json"
+    root = pathlib.Path(__file__).resolve().parents[1]
+    env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1",
+           "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}  # fmt: skip
+    cmd = [sys.executable, "-W", "error", "-m", "theory", "bench", "--scaling", "--device", "--sizes", "2000", "6000",
+           "--replicas", "3", "--repeats", "1", "--json", str(out)]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600, cwd=root)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    kinds = [(r["events_per_target"], r["likelihood"], r["engine"]) for r in result["rows"]]
+    per_size = [("exact", "cpu"), ("interpolated", "cpu"), ("interpolated", "device")]
+    assert kinds == [(n, *k) for n in (2000, 6000) for k in per_size]
+    for cpu, gpu in zip(result["rows"][1::3], result["rows"][2::3], strict=True):
+        assert gpu["rows"] == cpu["rows"] and gpu["fit_rank"] == cpu["fit_rank"]
+        assert gpu["flop_full_batched"] > 3 * 2 * cpu["rows"] * min(cpu["fit_rank"])  # at least the forward rows
+        assert gpu["gflops_full_batched"] == pytest.approx(
+            1e-9 * gpu["flop_full_batched"] / (3 * gpu["full_s_batched"]["median"])
+        )
+        assert gpu["data_pass_ns_per_event_replica"] > 0 and "flop_full_batched" not in cpu
+    cpu_inter = [r for r in result["rows"] if r["engine"] == "cpu" and r["likelihood"] == "interpolated"]
+    assert result["ratio_largest_to_smallest"] == pytest.approx(
+        cpu_inter[-1]["full_s_batched"]["median"] / cpu_inter[0]["full_s_batched"]["median"]
+    )
+    from theory.pipeline.plan import scaling_times
+
+    times = scaling_times(result, 2 * 6000)
+    assert times["cached-cuda (interpolated, lockstep)"]["seconds"] == result["rows"][-1]["full_s_batched"]["median"]
+    assert times["cached-cpu (interpolated, lockstep)"]["seconds"] == result["rows"][-2]["full_s_batched"]["median"]
 
 
 def test_agreement_compares_the_same_replicas_through_both_likelihoods():

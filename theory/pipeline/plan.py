@@ -67,16 +67,17 @@ def scaling_times(scaling, n_events):
     out = {}
     threads = int(scaling.get("threads", 1))
     per_target = n_events / 2.0
-    for likelihood in ("exact", "interpolated"):
-        rows = [r for r in scaling["rows"] if r["likelihood"] == likelihood]
+    for engine, likelihood in (("cpu", "exact"), ("cpu", "interpolated"), ("device", "interpolated")):
+        rows = [r for r in scaling["rows"] if r["likelihood"] == likelihood and r.get("engine", "cpu") == engine]
         if not rows:
             continue
         near = min(rows, key=lambda r: abs(math.log(r["events_per_target"] / max(per_target, 1.0))))
         seconds = near["full_s_batched"]["median"]
         value = near.get("value_s_batched", {}).get("median", seconds)
         scale = per_target / near["events_per_target"] if likelihood == "exact" else 1.0
-        out[f"cached-cpu ({likelihood}, lockstep)"] = {
-            "seconds": seconds * scale, "threads": threads,
+        backend = "cached-cuda" if engine == "device" else "cached-cpu"
+        out[f"{backend} ({likelihood}, lockstep)"] = {
+            "seconds": seconds * scale, "threads": 1 if engine == "device" else threads,
             "pass_seconds": 1e-9 * near["data_pass_ns_per_event_replica"] * n_events,
             # the timed request is a pass with the Jacobian; a value-only pass costs its own request
             "pass_cost": {"jacobian": 1.0, "value": value / seconds},

@@ -184,7 +184,10 @@ def scaling_plot(result, out_png):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
-    by = {lik: [r for r in result["rows"] if r["likelihood"] == lik] for lik in ("exact", "interpolated")}
+    series = {"exact": ("exact", "cpu"), "interpolated": ("interpolated", "cpu"),
+              "interpolated, GPU": ("interpolated", "device")}  # fmt: skip
+    by = {label: [r for r in result["rows"] if (r["likelihood"], r.get("engine", "cpu")) == key]
+          for label, key in series.items()}  # fmt: skip
     for i, (lik, rows) in enumerate(by.items()):
         if not rows:
             continue

@@ -15,7 +15,14 @@ parameters:
   ``lockstep.FIT_TOL``), which sets the products' cost;
 - the process's peak resident memory after each size.
 
-Two ratios: ``ratio_largest_to_smallest``, the interpolated likelihood's time per request at the
+With ``device`` (``bench --scaling --device``: a GPU, or ``NUMBA_ENABLE_CUDASIM=1`` for the
+simulator) each interpolated size also gets a row of the GPU engine (``engine: "device"``;
+``lockstep.DeviceEngine``, the data pass ``moments.DeviceMomentPass``), with the products'
+floating-point operations per round (``flop_full_batched``, counted from the factors' shapes) and
+their rate (``gflops_full_batched``, at the median time); CPU rows carry ``engine: "cpu"`` (older
+tables, none: CPU).
+
+Two ratios (of the CPU rows): ``ratio_largest_to_smallest``, the interpolated likelihood's time per request at the
 largest size over its time at the smallest (the engine's growth with N), and
 ``ratio_largest_to_exact_smallest``, the same over the exact likelihood's at the smallest size
 (what a run of that size would use instead).
@@ -75,20 +82,58 @@ def _engine(run, backend, samples, replicas, seed=1):
     return (engine, *inputs, seconds)
 
 
+def _device_engine(run, backend, samples, replicas, seed=1):
+    """As ``_engine``, on the GPU: the data pass there (``DeviceMomentPass``), the engine resident."""
+    from theory.inference.fits import lockstep_moments, row_weights
+    from theory.inference.lockstep import DeviceEngine, replica_inputs
+
+    t0 = time.perf_counter()
+    moments = lockstep_moments(run, samples, seed, replicas, device=True).run()
+    moments.moments("fine")  # the sums on the host: the device's queue has finished
+    seconds = time.perf_counter() - t0
+    weights = row_weights(run, samples, replicas, seed, moments)
+    cm = moments.moments("coarse")
+    centres = [[1.0] * len(run.sets)] * len(replicas)
+    losses, rows, cw = replica_inputs(backend.kernel, run.coarse_kernel, backend.problem.set_log_lumi,
+                                      [weights[b] for b in replicas], list(cm), centres, run.lumi_deltas())  # fmt: skip
+    engine = DeviceEngine(backend.kernel, run.coarse_kernel, run.param, run.contour.N, rows, cw)
+    return engine, losses, rows, cw, seconds
+
+
+def round_flops(kernel, coarse, requests, n_params):
+    """Floating-point operations of one round's products (``DeviceEngine.evaluate`` with every
+    request's Jacobian): per data set, the forward rows (q W^T) A^T, the gradient's (u A) W, and the
+    coarse grid's rows of value and P derivatives with their Gauss-Newton sums."""
+    from theory.inference.lockstep import FIT_TOL
+
+    S, P = requests, n_params
+    flop = 0.0
+    for (A, W), (Ac, _) in zip(kernel.factors(FIT_TOL), coarse.factors(), strict=True):
+        rows, r = A.shape
+        M = W.shape[1]
+        crows, rc = Ac.shape
+        flop += 2.0 * S * (M * r + r * rows)  # the rows of every request
+        flop += 2.0 * S * (rows * r + r * M + P * M)  # the gradient's moments and its P components
+        flop += 2.0 * S * (P + 1) * (M * rc + rc * crows) + 2.0 * S * P * P * crows  # coarse rows, Gauss-Newton
+    return flop
+
+
 def _time(engine, losses, rows, cw, thetas, jacobian, repeats):
     R = len(losses)
-    engine.evaluate(losses, rows, cw, thetas, [jacobian] * R)
+    extra = {"replicas": list(range(R))} if getattr(engine, "resident", False) else {}
+    engine.evaluate(losses, rows, cw, thetas, [jacobian] * R, **extra)
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        engine.evaluate(losses, rows, cw, thetas, [jacobian] * R)
+        engine.evaluate(losses, rows, cw, thetas, [jacobian] * R, **extra)
         times.append((time.perf_counter() - t0) / R)
     return _spread(times)
 
 
-def run(sizes=SIZES, replicas=32, repeats=5, log=print, config=None):
-    """The scaling table as a dict (``rows``: one per size and likelihood), for the theory, data
-    sets and cuts of ``config`` (a validated run config; default: the defaults)."""
+def run(sizes=SIZES, replicas=32, repeats=5, log=print, config=None, device=False):
+    """The scaling table as a dict (``rows``: one per size, likelihood and engine), for the theory,
+    data sets and cuts of ``config`` (a validated run config; default: the defaults); ``device``:
+    the GPU engine's rows too (module docstring)."""
     from theory.inference.lockstep import FIT_TOL
     from theory.inference.run import Run
     from theory.kernels.backends import make_backend
@@ -126,7 +171,8 @@ def run(sizes=SIZES, replicas=32, repeats=5, log=print, config=None):
             build = grid_build if interpolated else time.perf_counter() - t0
             backend = make_backend("cached-cpu", problem, kernel=kernel)
             engine, losses, rows, cw, pass_s = _engine(runs[likelihood], backend, samples, list(range(1, replicas + 1)))
-            row = {"events_per_target": n, "likelihood": likelihood, "rows": problem.n_events, "rank": kernel.rank,
+            row = {"events_per_target": n, "likelihood": likelihood, "engine": "cpu", "rows": problem.n_events,
+                   "rank": kernel.rank,
                    "fit_rank": [A.shape[1] for A, _ in kernel.factors(FIT_TOL)],
                    "points_s": points_s, "kernel_build_s": build,
                    "data_pass_ns_per_event_replica": 1e9 * pass_s / (len(run_.sets) * n * replicas),
@@ -138,17 +184,39 @@ def run(sizes=SIZES, replicas=32, repeats=5, log=print, config=None):
             log(f"scaling: {n} events per target, {likelihood}: full {1e3 * row['full_s_batched']['median']:.2f} ms "
                 f"batched, {1e3 * row['full_s_single']['median']:.2f} ms single, data pass "
                 f"{row['data_pass_ns_per_event_replica']:.0f} ns per event and replica")  # fmt: skip
+            if interpolated and device:
+                del engine
+                out["rows"].append(_device_row(run_, backend, samples, n, replicas, thetas, repeats, row, log))
         del samples
 
     out.update(ratios(out["rows"]))
     return out
 
 
+def _device_row(run, backend, samples, n, replicas, thetas, repeats, cpu_row, log):
+    """The GPU engine's row at ``n`` events per target (the same kernel and requests as ``cpu_row``)."""
+    engine, losses, rows, cw, pass_s = _device_engine(run, backend, samples, list(range(1, replicas + 1)))
+    row = {**cpu_row, "engine": "device",
+           "data_pass_ns_per_event_replica": 1e9 * pass_s / (len(run.sets) * n * replicas),
+           "full_s_batched": _time(engine, losses, rows, cw, thetas, True, repeats),
+           "value_s_batched": _time(engine, losses, rows, cw, thetas, False, repeats),
+           "full_s_single": _time(engine, losses[:1], rows[:1], cw[:1], thetas[:1], True, repeats),
+           "flop_full_batched": round_flops(backend.kernel, run.coarse_kernel, replicas, run.param.n_params),
+           }  # fmt: skip
+    row["gflops_full_batched"] = 1e-9 * row["flop_full_batched"] / (replicas * row["full_s_batched"]["median"])
+    row["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    log(f"scaling: {n} events per target, interpolated on the GPU: full {1e3 * row['full_s_batched']['median']:.3f} "
+        f"ms batched ({row['gflops_full_batched']:.1f} GFLOP/s), data pass "
+        f"{row['data_pass_ns_per_event_replica']:.1f} ns per event and replica")  # fmt: skip
+    return row
+
+
 def ratios(rows):
-    """The two ratios of the module docstring from the rows, whatever order the sizes ran in."""
+    """The two ratios of the module docstring from the (CPU) rows, whatever order the sizes ran in."""
 
     def by_size(likelihood):
-        return sorted((r for r in rows if r["likelihood"] == likelihood), key=lambda r: r["events_per_target"])
+        return sorted((r for r in rows if r["likelihood"] == likelihood and r.get("engine", "cpu") == "cpu"),
+                      key=lambda r: r["events_per_target"])  # fmt: skip
 
     out = {}
     inter, exact = by_size("interpolated"), by_size("exact")
@@ -163,7 +231,8 @@ def ratios(rows):
 def table_rows(result):
     """The scaling rows as the table's columns ({header: value}, one dict a row): the one layout of
     the text table (``format_table``) and the report's section (``theory.pipeline.report``)."""
-    return [{"events/target": r["events_per_target"], "likelihood": r["likelihood"], "rows": r["rows"],
+    return [{"events/target": r["events_per_target"], "likelihood": r["likelihood"],
+             "engine": r.get("engine", "cpu"), "rows": r["rows"],
              "fit rank": "/".join(map(str, r["fit_rank"])) if "fit_rank" in r else "-",
              "full ms (batched, median)": 1e3 * r["full_s_batched"]["median"],
              "full ms (single)": 1e3 * r["full_s_single"]["median"],

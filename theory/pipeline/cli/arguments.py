@@ -210,6 +210,11 @@ def bench_options(sub):
     sub.add_argument("--config", help="--scaling: the run configuration whose theory, beams and cuts it times (YAML)")
     sub.add_argument("--plot", metavar="FILE", help="--scaling: also draw its figure to FILE (PNG, atomically)")
     sub.add_argument(
+        "--device",
+        action="store_true",
+        help="--scaling: the GPU engine's rows too (a GPU with CuPy, or NUMBA_ENABLE_CUDASIM=1)",
+    )
+    sub.add_argument(
         "--gamma-z",
         action="store_true",
         help="gamma/Z against photon exchange: the cost ratio of a loss + gradient, every backend, side by side",

@@ -136,7 +136,7 @@ def bench(args):
     """The benchmark tables (default), or one of its studies: --agreement, --gamma-z, --scaling."""
     from theory.pipeline import bench as benchmark
 
-    for flag, given in (("--plot", args.plot), ("--config", args.config)):
+    for flag, given in (("--plot", args.plot), ("--config", args.config), ("--device", args.device)):
         if given and not args.scaling:
             raise UsageError(f"{flag} belongs to the --scaling study: add --scaling")
     if args.agreement:
@@ -159,7 +159,20 @@ def bench(args):
                 config = cfg.load(args.config)
             except cfg.ConfigError as err:
                 raise UsageError(str(err)) from None
-        result = scaling.run(tuple(args.sizes or scaling.SIZES), args.replicas, args.repeats, log=log, config=config)
+        if args.device:
+            from numba import cuda
+            from numba.cuda import config as cuda_config
+
+            if not (cuda_config.ENABLE_CUDASIM or cuda.is_available()):
+                raise UsageError("--device: no GPU here (set NUMBA_ENABLE_CUDASIM=1 for the simulator)")
+            from theory.inference.lockstep import device_array_module
+
+            try:
+                device_array_module()
+            except ValueError as err:
+                raise UsageError(f"--device: {err}") from None
+        result = scaling.run(tuple(args.sizes or scaling.SIZES), args.replicas, args.repeats, log=log, config=config,
+                             device=args.device)  # fmt: skip
         if config is not None:
             result["config"] = args.config
         if args.plot:
