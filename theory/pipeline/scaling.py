@@ -63,40 +63,28 @@ def _samples(run, n, seed):
     return out
 
 
-def _engine(run, backend, samples, replicas, seed=1):
-    """(engine, losses, row weights, coarse moments, data-pass seconds) for ``replicas``."""
+def _engine(run, backend, samples, replicas, seed=1, device=False):
+    """(engine, losses, row weights, coarse moments, data-pass seconds) for ``replicas``; with
+    ``device``, on the GPU: the data pass there (``DeviceMomentPass``), the engine resident."""
     import numba
 
     from theory.inference.fits import lockstep_moments, row_weights
-    from theory.inference.lockstep import LockstepEngine, replica_inputs
+    from theory.inference.lockstep import DeviceEngine, LockstepEngine, replica_inputs
 
     t0 = time.perf_counter()
-    moments = lockstep_moments(run, samples, seed, replicas).run()
-    seconds = time.perf_counter() - t0
-    weights = row_weights(run, samples, replicas, seed, moments)
-    cm = moments.moments("coarse")
-    centres = [[1.0] * len(run.sets)] * len(replicas)
-    inputs = replica_inputs(backend.kernel, run.coarse_kernel, backend.problem.set_log_lumi,
-                            [weights[b] for b in replicas], list(cm), centres, run.lumi_deltas())  # fmt: skip
-    engine = LockstepEngine(backend.kernel, run.coarse_kernel, run.param, run.contour.N, numba.get_num_threads())
-    return (engine, *inputs, seconds)
-
-
-def _device_engine(run, backend, samples, replicas, seed=1):
-    """As ``_engine``, on the GPU: the data pass there (``DeviceMomentPass``), the engine resident."""
-    from theory.inference.fits import lockstep_moments, row_weights
-    from theory.inference.lockstep import DeviceEngine, replica_inputs
-
-    t0 = time.perf_counter()
-    moments = lockstep_moments(run, samples, seed, replicas, device=True).run()
-    moments.moments("fine")  # the sums on the host: the device's queue has finished
+    moments = lockstep_moments(run, samples, seed, replicas, device=device).run()
+    if device:
+        moments.moments("fine")  # the sums on the host: the device's queue has finished
     seconds = time.perf_counter() - t0
     weights = row_weights(run, samples, replicas, seed, moments)
     cm = moments.moments("coarse")
     centres = [[1.0] * len(run.sets)] * len(replicas)
     losses, rows, cw = replica_inputs(backend.kernel, run.coarse_kernel, backend.problem.set_log_lumi,
                                       [weights[b] for b in replicas], list(cm), centres, run.lumi_deltas())  # fmt: skip
-    engine = DeviceEngine(backend.kernel, run.coarse_kernel, run.param, run.contour.N, rows, cw)
+    if device:
+        engine = DeviceEngine(backend.kernel, run.coarse_kernel, run.param, run.contour.N, rows, cw)
+    else:
+        engine = LockstepEngine(backend.kernel, run.coarse_kernel, run.param, run.contour.N, numba.get_num_threads())
     return engine, losses, rows, cw, seconds
 
 
@@ -195,7 +183,7 @@ def run(sizes=SIZES, replicas=32, repeats=5, log=print, config=None, device=Fals
 
 def _device_row(run, backend, samples, n, replicas, thetas, repeats, cpu_row, log):
     """The GPU engine's row at ``n`` events per target (the same kernel and requests as ``cpu_row``)."""
-    engine, losses, rows, cw, pass_s = _device_engine(run, backend, samples, list(range(1, replicas + 1)))
+    engine, losses, rows, cw, pass_s = _engine(run, backend, samples, list(range(1, replicas + 1)), device=True)
     row = {**cpu_row, "engine": "device",
            "data_pass_ns_per_event_replica": 1e9 * pass_s / (len(run.sets) * n * replicas),
            "full_s_batched": _time(engine, losses, rows, cw, thetas, True, repeats),

@@ -160,10 +160,9 @@ def bench(args):
             except cfg.ConfigError as err:
                 raise UsageError(str(err)) from None
         if args.device:
-            from numba import cuda
             from numba.cuda import config as cuda_config
 
-            if not (cuda_config.ENABLE_CUDASIM or cuda.is_available()):
+            if not (cuda_config.ENABLE_CUDASIM or benchmark._cuda_available()):
                 raise UsageError("--device: no GPU here (set NUMBA_ENABLE_CUDASIM=1 for the simulator)")
             from theory.inference.lockstep import device_array_module
 
